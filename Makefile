@@ -1,0 +1,64 @@
+# runbook: the two commands are `make demo` and `make test` (see README.md).
+# Both install what they need: Debian packages (Docker engine, debootstrap),
+# the Python venv, the test-host image; and start the Docker engine if it is down.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+CACHE := $(CURDIR)/.cache
+RUN := PATH=$(BIN):$$PATH
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: test demo lint syntax unit molecule integration deps venv engine images clean
+
+test: lint unit molecule integration
+	@echo "make test: all passed"
+
+deps: venv engine images
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+engine:
+	@bash testbed/engine.sh
+
+images: engine
+	@mkdir -p $(CACHE)
+	bash testbed/build-images.sh > $(CACHE)/testhost-image
+	@echo "test host image: $$(cat $(CACHE)/testhost-image)"
+
+lint: venv
+	$(RUN) yamllint --strict .
+	$(RUN) ansible-lint --profile production
+	$(MAKE) syntax
+
+syntax: venv
+	@for p in playbooks/*.yml; do \
+	  echo "syntax-check $$p"; \
+	  $(RUN) ansible-playbook -i localhost, --syntax-check "$$p"; \
+	done
+
+unit: venv
+	$(RUN) pytest -m 'not integration' -q
+
+molecule: venv images
+	@for s in $(SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  $(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) molecule test -s $$s || exit 1; \
+	done
+	-docker volume prune -f >/dev/null
+
+integration: venv images
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) pytest -m integration -q
+
+demo: venv images
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
+
+clean:
+	-docker ps -aq --filter label=runbook.testhost | xargs -r docker rm -f
+	rm -rf $(CACHE)

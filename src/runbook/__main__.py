@@ -1,0 +1,7 @@
+"""Entry point for `python -m runbook`."""
+
+import sys
+
+from runbook.cli import main
+
+sys.exit(main())

@@ -1,0 +1,205 @@
+"""The scenario catalog, read from the playbooks themselves.
+
+Each `playbooks/*.yml` whose first play has `vars.runbook_scenario` is a
+scenario, named by the file stem. A new playbook shows up without any change
+here. Files without the header, or with a broken one, are listed as
+uncatalogued with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runbook.errors import BadInput
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+VAR_TYPES = ("str", "bool", "int")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class CatalogError(Exception):
+    """A playbook's runbook_scenario header is missing or malformed."""
+
+
+class _PlaybookLoader(yaml.SafeLoader):
+    """SafeLoader that reads Ansible tags (!vault, !unsafe) as plain values."""
+
+
+def _tagged_value(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_PlaybookLoader.add_multi_constructor("!", _tagged_value)
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    """One extra var a scenario accepts (`-e NAME=VALUE`)."""
+
+    name: str
+    description: str = ""
+    default: Any = None
+    type: str = "str"
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "description": self.description,
+            "default": self.default,
+            "type": self.type,
+        }
+        if self.choices:
+            data["choices"] = list(self.choices)
+        if self.pattern:
+            data["pattern"] = self.pattern
+        return data
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    title: str
+    section: str
+    severity: str
+    destructive: bool
+    extra_vars: dict[str, VarSpec] = field(default_factory=dict)
+    hosts: str = "all"  # the first play's host pattern
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "playbook": f"playbooks/{self.path.name}",
+            "title": self.title,
+            "section": self.section,
+            "severity": self.severity,
+            "destructive": self.destructive,
+            "hosts": self.hosts,
+            "extra_vars": {name: spec.to_dict() for name, spec in self.extra_vars.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Uncatalogued:
+    name: str
+    path: Path
+    reason: str
+
+
+@dataclass
+class Catalog:
+    scenarios: dict[str, Scenario]
+    uncatalogued: list[Uncatalogued]
+
+    def get(self, name: str) -> Scenario:
+        if name in self.scenarios:
+            return self.scenarios[name]
+        for item in self.uncatalogued:
+            if item.name == name:
+                raise BadInput(f"playbooks/{item.path.name} is not a runbook scenario: {item.reason}")
+        known = ", ".join(sorted(self.scenarios)) or "none"
+        raise BadInput(f"unknown scenario {name!r} (known: {known})")
+
+
+def load_catalog(project: Path) -> Catalog:
+    scenarios: dict[str, Scenario] = {}
+    uncatalogued: list[Uncatalogued] = []
+    for path in sorted((project / "playbooks").glob("*.yml")):
+        try:
+            scenarios[path.stem] = read_scenario(path)
+        except CatalogError as exc:
+            uncatalogued.append(Uncatalogued(path.stem, path, str(exc)))
+    return Catalog(scenarios, uncatalogued)
+
+
+def read_scenario(path: Path) -> Scenario:
+    """Read the runbook_scenario header of one playbook."""
+    try:
+        plays = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlaybookLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"cannot read it as YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(plays, list) or not plays or not isinstance(plays[0], dict):
+        raise CatalogError("not a playbook (expected a list of plays)")
+    play_vars = plays[0].get("vars")
+    meta = play_vars.get("runbook_scenario") if isinstance(play_vars, dict) else None
+    if meta is None:
+        raise CatalogError("the first play has no vars.runbook_scenario")
+    if not isinstance(meta, dict):
+        raise CatalogError("runbook_scenario is not a mapping")
+    return _scenario_from_meta(path, meta, str(plays[0].get("hosts", "all")))
+
+
+def _scenario_from_meta(path: Path, meta: dict[str, Any], hosts: str) -> Scenario:
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise CatalogError("runbook_scenario.title is missing")
+    section = meta.get("section")
+    if section is None or isinstance(section, (dict, list)):
+        raise CatalogError("runbook_scenario.section is missing")
+    severity = meta.get("severity")
+    if severity not in SEVERITIES:
+        raise CatalogError(f"runbook_scenario.severity must be one of {', '.join(SEVERITIES)}")
+    destructive = meta.get("destructive", False)
+    if not isinstance(destructive, bool):
+        raise CatalogError("runbook_scenario.destructive must be true or false")
+    raw_vars = meta.get("extra_vars") or {}
+    if not isinstance(raw_vars, dict):
+        raise CatalogError("runbook_scenario.extra_vars must be a mapping")
+    extra_vars = {str(name): _var_spec(str(name), spec) for name, spec in raw_vars.items()}
+    return Scenario(
+        name=path.stem,
+        path=path,
+        title=title.strip(),
+        section=str(section),
+        severity=severity,
+        destructive=destructive,
+        extra_vars=extra_vars,
+        hosts=hosts,
+    )
+
+
+def _var_spec(name: str, spec: Any) -> VarSpec:
+    if not _VAR_NAME.fullmatch(name):
+        raise CatalogError(f"extra var {name!r} is not a valid variable name")
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, dict):
+        raise CatalogError(f"extra var {name!r} must be a mapping")
+    var_type = spec.get("type", "str")
+    if var_type not in VAR_TYPES:
+        raise CatalogError(f"extra var {name!r} has type {var_type!r}; use one of {', '.join(VAR_TYPES)}")
+    choices = spec.get("choices") or []
+    if not isinstance(choices, list):
+        raise CatalogError(f"extra var {name!r}: choices must be a list")
+    pattern = spec.get("pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str):
+            raise CatalogError(f"extra var {name!r}: pattern must be a string")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise CatalogError(f"extra var {name!r}: pattern is not a valid regex ({exc})") from exc
+    return VarSpec(
+        name=name,
+        description=str(spec.get("description", "")),
+        default=spec.get("default"),
+        type=var_type,
+        choices=tuple(_choice_text(choice) for choice in choices),
+        pattern=pattern,
+    )
+
+
+def _choice_text(choice: Any) -> str:
+    if isinstance(choice, bool):
+        return "true" if choice else "false"
+    return str(choice)

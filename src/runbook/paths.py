@@ -1,0 +1,33 @@
+"""Where things live: the project (playbooks/, ansible.cfg) and the runs directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from runbook.errors import BadInput
+
+
+def project_dir() -> Path:
+    """The project root: $RUNBOOK_PROJECT_DIR, else two levels above this package."""
+    override = os.environ.get("RUNBOOK_PROJECT_DIR")
+    if override:
+        root = Path(override).expanduser().resolve()
+    else:
+        root = Path(__file__).resolve().parents[2]
+    if not (root / "playbooks").is_dir():
+        raise BadInput(
+            f"no playbooks/ directory in {root}; set RUNBOOK_PROJECT_DIR to the project root"
+        )
+    return root
+
+
+def runs_dir() -> Path:
+    """$RUNBOOK_RUNS_DIR, else $XDG_STATE_HOME/runbook/runs, else ~/.local/state/runbook/runs."""
+    override = os.environ.get("RUNBOOK_RUNS_DIR")
+    if override:
+        return Path(override).expanduser().resolve()
+    state_home = os.environ.get("XDG_STATE_HOME")
+    if state_home:
+        return Path(state_home).expanduser().resolve() / "runbook" / "runs"
+    return Path.home() / ".local" / "state" / "runbook" / "runs"

@@ -1,0 +1,181 @@
+"""Run one scenario's playbook through ansible-runner.
+
+Artifacts go straight into the run folder (artifact_dir=<runs>, ident=<run id>).
+The private data dir, where ansible-runner writes env/extravars (our -e
+values, possibly secret), is a private temporary directory removed after the
+run, so extra vars never reach the run folder or the process list.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import ansible_runner
+
+from runbook.catalog import Scenario
+from runbook.errors import ExitCode
+from runbook.events import is_stats, published_of, stats_of, task_result
+from runbook.redact import Redactor
+
+_NO_HOSTS_MARKERS = ("no hosts to target", "does not match any hosts", "no hosts matched")
+
+
+@dataclass
+class RunRequest:
+    scenario: Scenario
+    project: Path
+    inventory: str | None = None
+    limit: str | None = None
+    extra_vars: dict[str, Any] = field(default_factory=dict)
+    check: bool = False
+
+
+@dataclass
+class RunOutcome:
+    status: str  # ansible-runner's: successful, failed, canceled, timeout
+    rc: int | None
+    interrupted: bool = False
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    published: dict[str, Any] = field(default_factory=dict)
+    host_results: int = 0
+    no_hosts: bool = False  # nothing ran: inventory and limit gave no host to act on
+
+    @property
+    def hosts(self) -> list[str]:
+        hosts: set[str] = set()
+        for per_host in self.stats.values():
+            hosts.update(per_host)
+        return sorted(hosts)
+
+    def exit_code(self) -> ExitCode:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if any(self.stats.get("dark", {}).values()):
+            return ExitCode.UNREACHABLE
+        if any(self.stats.get("failures", {}).values()) or self.status != "successful" or self.rc:
+            return ExitCode.FAILED
+        return ExitCode.OK
+
+    def result(self) -> str:
+        return {
+            ExitCode.OK: "ok",
+            ExitCode.FAILED: "failed",
+            ExitCode.UNREACHABLE: "unreachable",
+            ExitCode.INTERRUPTED: "interrupted",
+        }.get(self.exit_code(), "error")
+
+
+def envvars(project: Path) -> dict[str, str]:
+    """Environment for ansible-playbook: the project's config, roles, no args in events."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        path = os.pathsep.join(part for part in (bin_dir, path) if part)
+    return {
+        "PATH": path,
+        "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(project / "roles"),
+        "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+    }
+
+
+def execute(
+    request: RunRequest,
+    runs: Path,
+    run_id: str,
+    redactor: Redactor,
+    on_event: Callable[[dict[str, Any]], None],
+) -> RunOutcome:
+    """Run the playbook; events are redacted before they are written or shown."""
+    run_dir = runs / run_id
+    seen: dict[str, Any] = {"stats": None, "host_results": 0}
+
+    def event_handler(event: dict[str, Any]) -> bool:
+        redactor.event(event)
+        if is_stats(event):
+            seen["stats"] = event
+        if task_result(event) is not None:
+            seen["host_results"] += 1
+        on_event(event)
+        return True  # False would keep ansible-runner from writing the event
+
+    def status_handler(status: dict[str, Any], runner_config: Any = None) -> None:
+        # The `command` artifact (whole environment) is written just before 'running'.
+        if status.get("status") == "running":
+            redactor.command_file(run_dir / "command")
+
+    interrupted = {"flag": False}
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        interrupted["flag"] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops us hard
+
+    private = Path(tempfile.mkdtemp(prefix="runbook-"))
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            artifact_dir=str(runs),
+            ident=run_id,
+            project_dir=str(request.project),
+            playbook=str(request.scenario.path),
+            inventory=request.inventory,
+            limit=request.limit,
+            extravars=dict(request.extra_vars),
+            cmdline="--check" if request.check else None,
+            envvars=envvars(request.project),
+            event_handler=event_handler,
+            status_handler=status_handler,
+            cancel_callback=lambda: interrupted["flag"],
+            quiet=True,
+            rotate_artifacts=0,
+        )
+        status, rc = runner.status, runner.rc
+    except KeyboardInterrupt:
+        interrupted["flag"] = True
+        status, rc = "canceled", None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        shutil.rmtree(private, ignore_errors=True)
+        _clean_run_dir(run_dir, redactor)
+
+    outcome = RunOutcome(status=status, rc=rc, interrupted=interrupted["flag"] or status == "canceled")
+    outcome.host_results = seen["host_results"]
+    outcome.no_hosts = not outcome.interrupted and not outcome.host_results and _says_no_hosts(run_dir)
+    if seen["stats"] is not None:
+        outcome.stats = stats_of(seen["stats"])
+        outcome.published = published_of(seen["stats"])
+    return outcome
+
+
+def _says_no_hosts(run_dir: Path) -> bool:
+    """ansible-playbook's output says the inventory and limit matched no host."""
+    for name in ("stdout", "stderr"):
+        try:
+            text = (run_dir / name).read_text(encoding="utf-8", errors="replace").lower()
+        except OSError:
+            continue
+        if any(marker in text for marker in _NO_HOSTS_MARKERS):
+            return True
+    return False
+
+
+def _clean_run_dir(run_dir: Path, redactor: Redactor) -> None:
+    """Drop what we never keep (fact cache, leftover partial events), scrub the rest."""
+    shutil.rmtree(run_dir / "fact_cache", ignore_errors=True)
+    for partial in (run_dir / "job_events").glob("*-partial.json"):
+        partial.unlink(missing_ok=True)
+    if run_dir.is_dir():
+        redactor.tree(run_dir)

@@ -1,0 +1,173 @@
+"""Shared fixtures: a throwaway project (playbooks/, roles/, ansible.cfg), an
+inventory for this machine (connection local) and a private runs directory.
+
+The CLI finds them through RUNBOOK_PROJECT_DIR and RUNBOOK_RUNS_DIR, so the
+tests run the real ansible-runner and ansible-playbook against localhost.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ANSIBLE_CFG = """\
+[defaults]
+roles_path = roles
+stdout_callback = ansible.builtin.default
+retry_files_enabled = False
+interpreter_python = auto_silent
+host_key_checking = False
+"""
+
+SCENARIO_PLAYBOOK = """\
+- name: Runbook T | Test scenario
+  hosts: app_servers
+  gather_facts: false
+  vars:
+    runbook_scenario:
+      title: Test scenario
+      section: "T"
+      severity: P1
+      destructive: false
+      extra_vars:
+        api_token:
+          description: A token the scenario uses
+          default: ""
+        fail_step:
+          description: Fail on purpose
+          default: false
+          type: bool
+        sleep_seconds:
+          description: Seconds to wait in the middle
+          default: 0
+          type: int
+        payments:
+          description: Turn payments off or on
+          default: "off"
+          choices: ["off", "on"]
+        commit:
+          description: Target commit, a 7-40 hex SHA or HEAD~N
+          default: HEAD~1
+          pattern: '^([0-9a-fA-F]{7,40}|HEAD~[0-9]+)$'
+    test_env_file: "{{ app_env_file | default('/nonexistent/.env') }}"
+  tasks:
+    - name: Read the app environment file
+      ansible.builtin.slurp:
+        src: "{{ test_env_file }}"
+      register: test_env
+      no_log: true
+
+    - name: Use the environment file (secret, hidden)
+      ansible.builtin.debug:
+        msg: "{{ test_env.content | b64decode }}"
+      no_log: true
+
+    - name: Use the token
+      ansible.builtin.command: echo "token={{ api_token }}"
+      changed_when: true
+      when: (api_token | default('')) | length > 0
+
+    - name: Wait a little
+      ansible.builtin.wait_for:
+        timeout: "{{ sleep_seconds | default(0) | int }}"
+      when: (sleep_seconds | default(0) | int) > 0
+
+    - name: Publish what the scenario did
+      ansible.builtin.include_role:
+        name: publish
+
+    - name: Fail on purpose
+      ansible.builtin.fail:
+        msg: planned failure in the test scenario
+      when: fail_step | default(false) | bool
+"""
+
+PUBLISH_ROLE = """\
+- name: Publish the commit and the bytes freed
+  ansible.builtin.set_stats:
+    data:
+      commit_rolled_back_to: abc1234
+      bytes_freed: 4096
+"""
+
+DESTRUCTIVE_PLAYBOOK = """\
+- name: Runbook D | Destructive test scenario
+  hosts: app_servers
+  gather_facts: false
+  vars:
+    runbook_scenario:
+      title: Destructive test scenario
+      section: "D"
+      severity: P3
+      destructive: true
+      extra_vars: {}
+  tasks:
+    - name: Pretend to prune volumes
+      ansible.builtin.debug:
+        msg: pruned
+"""
+
+PLANTED_DOTENV_SECRET = "sk_live_PLANTEDdotenv0123456789"
+PLANTED_EXTRA_VAR_SECRET = "tok-PLANTEDextravar-9876543210"
+PLANTED_ENVIRONMENT_SECRET = "env-PLANTEDprocess-5555555555"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    (root / "playbooks").mkdir(parents=True)
+    (root / "roles" / "publish" / "tasks").mkdir(parents=True)
+    (root / "ansible.cfg").write_text(ANSIBLE_CFG)
+    (root / "playbooks" / "scenario.yml").write_text(SCENARIO_PLAYBOOK)
+    (root / "playbooks" / "wipe.yml").write_text(DESTRUCTIVE_PLAYBOOK)
+    (root / "playbooks" / "helper.yml").write_text("- name: Not a scenario\n  hosts: all\n  tasks: []\n")
+    (root / "roles" / "publish" / "tasks" / "main.yml").write_text(PUBLISH_ROLE)
+    monkeypatch.setenv("RUNBOOK_PROJECT_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("RUNBOOK_RUNS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def dotenv(tmp_path: Path) -> Path:
+    path = tmp_path / "app" / ".env"
+    path.parent.mkdir()
+    path.write_text(f"NODE_ENV=production\nSTRIPE_SECRET_KEY={PLANTED_DOTENV_SECRET}\n")
+    return path
+
+
+@pytest.fixture
+def inventory(tmp_path: Path, dotenv: Path) -> Path:
+    path = tmp_path / "inventory.yml"
+    path.write_text(textwrap.dedent(f"""\
+        app_servers:
+          hosts:
+            localhost:
+              ansible_connection: local
+              ansible_python_interpreter: {sys.executable}
+              app_env_file: {dotenv}
+        """))
+    return path
+
+
+@pytest.fixture
+def unreachable_inventory(tmp_path: Path) -> Path:
+    path = tmp_path / "unreachable.yml"
+    path.write_text(textwrap.dedent("""\
+        app_servers:
+          hosts:
+            ghost:
+              ansible_host: 127.0.0.1
+              ansible_port: 1
+              ansible_connection: ssh
+              ansible_ssh_common_args: -o ConnectTimeout=3 -o StrictHostKeyChecking=no
+        """))
+    return path
