@@ -54,7 +54,7 @@ molecule: venv images
 	-docker volume prune -f >/dev/null
 
 integration: venv images
-	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) pytest -m integration -q
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q
 
 demo: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
