@@ -185,11 +185,11 @@ def test_history_and_report(project: Path, runs: Path, inventory: Path, capsys: 
     assert main(["history"]) == 0
     table = capsys.readouterr().out
     assert "RUN ID" in table and "DURATION" in table
-    assert rows[0]["run_id"] in table and " failed" in table
+    assert rows[0]["id"] in table and " failed" in table
 
-    first = runs / rows[0]["run_id"]
+    first = runs / rows[0]["id"]
     (first / "report.md").unlink()
-    assert main(["report", rows[0]["run_id"]]) == 0
+    assert main(["report", rows[0]["id"]]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("# Incident Report: Test scenario")
     assert (first / "report.md").read_text() == printed
@@ -217,3 +217,16 @@ def test_ctrl_c_interrupts_with_130_and_keeps_the_record(project: Path, runs: Pa
     record = json.loads((only_run(runs) / "run.json").read_text())
     assert record["result"] == "interrupted" and record["exit_code"] == 130
     assert (only_run(runs) / "report.md").is_file()
+
+
+def test_a_playbook_ansible_cannot_load_fails_with_its_error_shown(
+    project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = (project / "playbooks" / "wipe.yml").read_text().replace(
+        "ansible.builtin.debug:", "no.such.module_xyz:").replace("destructive: true", "destructive: false")
+    (project / "playbooks" / "broken.yml").write_text(broken)
+    assert main(["run", "broken", "-i", str(inventory)]) == 1
+    out = capsys.readouterr().out
+    assert "no.such.module_xyz" in out
+    record = json.loads((only_run(runs) / "run.json").read_text())
+    assert record["result"] == "failed" and record["hosts"] == []

@@ -17,7 +17,7 @@ from runbook.catalog import Scenario, load_catalog
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.progress import Progress
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
-from runbook.runner import RunRequest, execute
+from runbook.runner import RunRequest, execute, output_tail
 from runbook.validate import check_extra_vars, check_inventory, check_limit, parse_assignments
 
 
@@ -154,8 +154,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.start(f"runbook run {scenario.name}: {scenario.title} (section {scenario.section}, {scenario.severity}), run {run_id}")
     try:
         outcome = execute(request, runs, run_id, redactor, progress.handle)
-    finally:
+    except Exception as exc:  # ansible-runner could not start the run at all
         progress.close()
+        rec.finish("error", ExitCode.FAILED)
+        record.save(run_dir, rec)
+        redactor.tree(run_dir)
+        print(f"runbook: error: the run could not start: {redactor.text(str(exc))}", file=sys.stderr)
+        return ExitCode.FAILED
+    progress.close()
 
     if outcome.no_hosts:
         record.discard(run_dir)
@@ -163,6 +169,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts})")
 
     code = outcome.exit_code()
+    if not outcome.host_results and code != ExitCode.OK:
+        for line in output_tail(run_dir):
+            progress.line(line)
     rec.hosts = outcome.hosts
     rec.stats = outcome.stats
     rec.published = redactor.data(outcome.published)
@@ -234,7 +243,7 @@ def cmd_history(as_json: bool) -> int:
                   box=None, pad_edge=False, header_style="bold")
     for rec in runs:
         row = _history_row(rec)
-        table.add_row(row["run_id"], row["scenario"], ", ".join(row["hosts"]) or "-",
+        table.add_row(row["id"], row["scenario"], ", ".join(row["hosts"]) or "-",
                       row["start"], report.format_duration(rec.duration),
                       row["result"] + (" (check)" if rec.check else ""))
     _console(sys.stdout).print(table)
@@ -243,7 +252,7 @@ def cmd_history(as_json: bool) -> int:
 
 def _history_row(rec: record.RunRecord) -> dict[str, Any]:
     return {
-        "run_id": rec.run_id,
+        "id": rec.run_id,
         "scenario": rec.scenario,
         "hosts": rec.hosts,
         "start": f"{rec.started_at:%Y-%m-%d %H:%M:%S}",

@@ -49,6 +49,9 @@ class Progress:
             task = escape(str(data.get("task") or data.get("task_action") or ""))
             self._print(f"[bold]{label}[/bold] {task}")
             self._spin(f"{task} ...")
+        elif name == "playbook_on_stats":
+            self._stop_spinner()
+            self._recap(data)
         else:
             result = task_result(event)
             if result is not None:
@@ -64,6 +67,14 @@ class Progress:
 
     def close(self) -> None:
         self._stop_spinner()
+
+    def _recap(self, data: dict[str, Any]) -> None:
+        keys = (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"),
+                ("skipped", "skipped"))
+        hosts = sorted({host for key, _ in keys for host in (data.get(key) or {})})
+        for host in hosts:
+            counts = " ".join(f"{label}={(data.get(key) or {}).get(host, 0)}" for key, label in keys)
+            self._print(f"[bold]RECAP[/bold] {escape(host)}: {counts}")
 
     def _result_line(self, result: TaskResult) -> str:
         style = _STYLE.get(result.status, "")

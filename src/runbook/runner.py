@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ def execute(
     seen: dict[str, Any] = {"stats": None, "host_results": 0}
 
     def event_handler(event: dict[str, Any]) -> bool:
+        interrupt.pid = interrupt.pid or event.get("pid")
         redactor.event(event)
         if is_stats(event):
             seen["stats"] = event
@@ -115,15 +117,11 @@ def execute(
         if status.get("status") == "running":
             redactor.command_file(run_dir / "command")
 
-    interrupted = {"flag": False}
+    interrupt = _Interrupt()
     previous = signal.getsignal(signal.SIGINT)
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        interrupted["flag"] = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops us hard
-
     private = Path(tempfile.mkdtemp(prefix="runbook-"))
-    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGINT, interrupt.on_sigint)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private),
@@ -138,26 +136,70 @@ def execute(
             envvars=envvars(request.project),
             event_handler=event_handler,
             status_handler=status_handler,
-            cancel_callback=lambda: interrupted["flag"],
+            cancel_callback=interrupt.should_cancel,
             quiet=True,
             rotate_artifacts=0,
         )
         status, rc = runner.status, runner.rc
-    except KeyboardInterrupt:
-        interrupted["flag"] = True
-        status, rc = "canceled", None
     finally:
         signal.signal(signal.SIGINT, previous)
         shutil.rmtree(private, ignore_errors=True)
         _clean_run_dir(run_dir, redactor)
 
-    outcome = RunOutcome(status=status, rc=rc, interrupted=interrupted["flag"] or status == "canceled")
+    outcome = RunOutcome(status=status, rc=rc, interrupted=interrupt.requested or status == "canceled")
     outcome.host_results = seen["host_results"]
     outcome.no_hosts = not outcome.interrupted and not outcome.host_results and _says_no_hosts(run_dir)
     if seen["stats"] is not None:
         outcome.stats = stats_of(seen["stats"])
         outcome.published = published_of(seen["stats"])
     return outcome
+
+
+class _Interrupt:
+    """Ctrl-C during a run.
+
+    ansible-playbook runs in its own session (pexpect) and its workers in
+    sessions of their own, so ansible-runner's cancel (SIGKILL to the process
+    group) would leave workers running. The first Ctrl-C is therefore passed
+    on to ansible-playbook as SIGINT: it stops and ends its workers. A second
+    Ctrl-C, or no exit within GRACE seconds, cancels through ansible-runner.
+    """
+
+    GRACE = 20.0
+
+    def __init__(self) -> None:
+        self.pid: int | None = None  # ansible-playbook's, from the events
+        self.requested_at: float | None = None
+        self.forced = False
+
+    @property
+    def requested(self) -> bool:
+        return self.requested_at is not None
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested_at is not None:
+            self.forced = True
+            return
+        self.requested_at = time.monotonic()
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def should_cancel(self) -> bool:
+        if self.requested_at is None:
+            return False
+        return self.forced or not self.pid or time.monotonic() - self.requested_at > self.GRACE
+
+
+def output_tail(run_dir: Path, lines: int = 15) -> list[str]:
+    """The last lines ansible-playbook printed (already scrubbed), to explain a run that did nothing."""
+    try:
+        text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
 
 
 def _says_no_hosts(run_dir: Path) -> bool:
