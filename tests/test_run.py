@@ -163,6 +163,7 @@ def test_destructive_scenario_needs_yes_without_a_terminal(project: Path, runs: 
     refused = cli("run", "wipe", "-i", str(inventory), env=env, stdin=subprocess.DEVNULL)
     assert refused.returncode == 4, refused.stderr
     assert refused.stderr.startswith("runbook: refused: wipe is destructive")
+    assert cli("run", "wipe", "-i", str(inventory), "--check", env=env, stdin=subprocess.DEVNULL).returncode == 4
     assert run_folders(runs) == []
     accepted = cli("run", "wipe", "-i", str(inventory), "--yes", env=env, stdin=subprocess.DEVNULL)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr

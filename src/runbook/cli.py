@@ -7,6 +7,7 @@ import json
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from rich.console import Console
@@ -126,28 +127,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra_vars=extra_vars,
         check=args.check,
     )
-    confirm(scenario, args.yes or args.check)
+    confirm(scenario, args.yes)
 
     secrets = [str(value) for name, value in given.items() if looks_secret(name)]
     redactor = Redactor(secrets)
     runs = paths.runs_dir()
-    now = record.utc_now()
-    run_id, run_dir = record.create_run_dir(runs, scenario.name, now)
-    rec = record.RunRecord(
-        run_id=run_id,
-        scenario=scenario.name,
-        title=scenario.title,
-        section=scenario.section,
-        severity=scenario.severity,
-        destructive=scenario.destructive,
-        started=now.isoformat(),
-        command=_command_line(args, given),
-        inventory=request.inventory,
-        limit=request.limit,
-        check=request.check,
-        extra_vars={name: mask(name, value) if isinstance(value, str) else value for name, value in extra_vars.items()},
-    )
-    record.save(run_dir, rec)
+    rec, run_dir = _start_record(args, request, given, runs)
+    run_id = rec.run_id
 
     out = sys.stderr if args.json else sys.stdout
     progress = Progress(out, redactor)
@@ -196,6 +182,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(summary, indent=2))
     return int(code)
+
+
+def _start_record(args: argparse.Namespace, request: RunRequest, given: dict[str, str],
+                  runs: Path) -> tuple[record.RunRecord, Path]:
+    """Create the run folder and its run.json (result: running)."""
+    scenario = request.scenario
+    now = record.utc_now()
+    run_id, run_dir = record.create_run_dir(runs, scenario.name, now)
+    rec = record.RunRecord(
+        run_id=run_id,
+        scenario=scenario.name,
+        title=scenario.title,
+        section=scenario.section,
+        severity=scenario.severity,
+        destructive=scenario.destructive,
+        started=now.isoformat(),
+        command=_command_line(args, given),
+        inventory=request.inventory,
+        limit=request.limit,
+        check=request.check,
+        extra_vars={name: mask(name, value) if isinstance(value, str) else value
+                    for name, value in request.extra_vars.items()},
+    )
+    record.save(run_dir, rec)
+    return rec, run_dir
 
 
 def confirm(scenario: Scenario, confirmed: bool) -> None:
