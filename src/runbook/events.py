@@ -18,6 +18,9 @@ _RESULT_EVENTS = {
     "runner_on_async_ok": "ok",
 }
 STATUSES = ("ok", "changed", "failed", "ignored", "skipped", "unreachable")
+# Ansible's own argument-spec check before each role: not a runbook step.
+_NOISE_PREFIX = "Validating arguments against arg spec"
+_DEBUG_ACTIONS = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
 _STAT_KEYS = ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored", "processed")
 
 
@@ -30,6 +33,7 @@ class TaskResult:
     start: datetime | None
     end: datetime | None
     message: str = ""
+    note: str = ""  # what a debug task said, shown under the host's line
 
     @property
     def duration(self) -> float:
@@ -38,12 +42,32 @@ class TaskResult:
         return max((self.end - self.start).total_seconds(), 0.0)
 
 
+def is_noise(task: str) -> bool:
+    """True for tasks Ansible adds itself (role argument validation)."""
+    return task.startswith(_NOISE_PREFIX)
+
+
+def debug_note(res: dict[str, Any]) -> str:
+    """What a debug task printed, as lines."""
+    msg = res.get("msg")
+    if msg is None:
+        return ""
+    if isinstance(msg, list):
+        lines = []
+        for item in msg:
+            lines.extend(debug_note({"msg": item}).splitlines() if isinstance(item, list) else [str(item)])
+        return "\n".join(lines)
+    return str(msg)
+
+
 def task_result(event: dict[str, Any]) -> TaskResult | None:
-    """The host result carried by one event, or None for other events."""
+    """The host result carried by one event, or None for other events and Ansible's own checks."""
     status = _RESULT_EVENTS.get(str(event.get("event")))
     if status is None:
         return None
     data = event.get("event_data") or {}
+    if is_noise(str(data.get("task") or "")):
+        return None
     res = data.get("res") if isinstance(data.get("res"), dict) else {}
     if status == "ok" and res.get("changed"):
         status = "changed"
@@ -58,6 +82,7 @@ def task_result(event: dict[str, Any]) -> TaskResult | None:
         start=parse_time(data.get("start")) or end,
         end=end,
         message=failure_message(res) if status in ("failed", "ignored", "unreachable") else "",
+        note=debug_note(res) if status == "ok" and data.get("task_action") in _DEBUG_ACTIONS else "",
     )
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
-from runbook.events import TaskResult, task_result
+from runbook.events import TaskResult, is_noise, task_result
 from runbook.redact import Redactor
 
 _STYLE = {
@@ -47,6 +47,8 @@ class Progress:
         elif name in ("playbook_on_task_start", "playbook_on_handler_task_start"):
             label = "HANDLER" if name == "playbook_on_handler_task_start" else "TASK"
             task = escape(str(data.get("task") or data.get("task_action") or ""))
+            if is_noise(task):
+                return
             self._print(f"[bold]{label}[/bold] {task}")
             self._spin(f"{task} ...")
         elif name == "playbook_on_stats":
@@ -81,6 +83,8 @@ class Progress:
         line = f"  {escape(result.host)}: [{style}]{result.status}[/{style}] ({result.duration:.1f}s)"
         if result.message:
             line += f" - {escape(self._redactor.text(result.message))}"
+        for note in result.note.splitlines():
+            line += f"\n      {escape(self._redactor.text(note))}"
         return line
 
     def _print(self, markup: str) -> None:
