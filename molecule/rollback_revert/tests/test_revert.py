@@ -1,5 +1,6 @@
-"""After a rollback to v2 failed its gate: the host is back on v4, healthy,
-running v4's containers, and the snapshot taken before the attempt is there."""
+"""After a rollback to v2 and a deploy of v6 both failed their gates: the host
+is back on v4, healthy, running v4's containers, and the snapshots taken before
+each attempt are there."""
 
 import json
 
@@ -33,8 +34,9 @@ def test_running_containers_are_v4(host, service):
     assert json.loads(host.check_output("docker exec %s cat /app/release.json", cid))["version"] == "v4"
 
 
-def test_snapshot_taken_before_the_attempt(host):
+def test_snapshots_taken_before_each_attempt(host):
     names = host.file(STATE_DIR + "/snapshots").listdir()
-    assert len(names) == 1, names
-    commit = host.file("%s/snapshots/%s/COMMIT" % (STATE_DIR, names[0]))
-    assert commit.content_string.strip() == _sha(host, "v4")
+    assert len(names) == 2, names
+    for name in names:
+        commit = host.file("%s/snapshots/%s/COMMIT" % (STATE_DIR, name))
+        assert commit.content_string.strip() == _sha(host, "v4")
