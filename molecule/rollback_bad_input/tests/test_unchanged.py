@@ -9,7 +9,7 @@ REPO = "/root/echoelmusic"
 def test_work_tree_still_on_v4_with_the_hot_fix(host):
     head = host.check_output("git -C %s rev-parse HEAD", REPO)
     assert head == host.check_output("git -C %s rev-parse %s", REPO, "v4^{commit}")
-    assert host.check_output("git -C %s status --porcelain --untracked-files=no", REPO) == "M backend/worker.py"
+    assert host.check_output("git -C %s status --porcelain --untracked-files=no", REPO).strip() == "M backend/worker.py"
     assert "# hot fix edited on the server" in host.file(REPO + "/backend/worker.py").content_string
 
 
