@@ -56,6 +56,12 @@ molecule: venv images
 integration: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q
 
+# Not part of `make test`: times a rollback by the runbook's own commands against
+# rollback.yml on two identical test hosts and prints the ratios.
+.PHONY: bench
+bench: venv images
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/rollback
+
 demo: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
 
