@@ -1,11 +1,15 @@
-"""Two runs on one host never interleave: a run that finds the lock held waits,
-then refuses with a clear message and changes nothing; a lock left by a dead
-run is taken over. Runs the real playbook against the prepared test host."""
+"""Two runs on one host never interleave, whatever the controllers' clocks and
+time zones; a held lock makes the second run refuse and change nothing; a lock
+whose run died (no heartbeat) is taken over, also one without its owner file;
+an interrupted direct run's lock goes stale by itself once its processes end;
+a run gives back only its own lock. Runs the real playbooks against the
+prepared test host (make integration)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
 INVENTORY = os.environ.get("RUNBOOK_TEST_INVENTORY", "")
-LOCK = "/var/lib/runbook/run.lock"
+STATE = "/var/lib/runbook"
+LOCK = STATE + "/run.lock"
 
 pytestmark = [
     pytest.mark.integration,
@@ -32,21 +37,48 @@ def health() -> str:
                    "http://localhost:3000/health").stdout
 
 
-def plant_lock(age_seconds: float) -> None:
-    owner = {"owner": "another run", "started": "earlier", "epoch": time.time() - age_seconds}
+def plant_lock(token: str, heartbeat_age: int | None, owner_file: bool = True) -> None:
+    """A lock as another run leaves it; its heartbeat (host clock) heartbeat_age seconds old."""
     on_host("mkdir", "-p", LOCK)
-    on_host("sh", "-c", f"echo '{json.dumps(owner)}' > {LOCK}/owner")
+    if owner_file:
+        owner = {"token": token, "owner": "someone@elsewhere", "scenario": "Another run", "started": "earlier"}
+        on_host("sh", "-c", f"echo '{json.dumps(owner)}' > {LOCK}/owner && touch {LOCK}/heartbeat")
+    if heartbeat_age is not None:
+        for path in (LOCK, LOCK + "/owner", LOCK + "/heartbeat"):
+            on_host("touch", "-c", "-d", f"@{int(on_host('date', '+%s').stdout) - heartbeat_age}", path)
 
 
-def run_outage(*extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, "playbooks/outage.yml", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
+def lock_owner() -> dict | None:
+    out = on_host("cat", LOCK + "/owner")
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+
+def playbook(name: str, *extra: str, tz: str = "UTC") -> list[str]:
+    return ["ansible-playbook", "-i", INVENTORY, f"playbooks/{name}", *extra]
+
+
+def run(name: str, *extra: str, tz: str = "UTC", timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(playbook(name, *extra), cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, TZ=tz, ANSIBLE_NOCOLOR="1"))
+
+
+def start(name: str, *extra: str, tz: str = "UTC") -> subprocess.Popen[str]:
+    return subprocess.Popen(playbook(name, *extra), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=dict(os.environ, TZ=tz, ANSIBLE_NOCOLOR="1"))
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture()
 def api_stopped():
+    on_host("rm", "-rf", LOCK)
     on_host("docker", "stop", "backend-api-1")
     assert health() != "200"
     yield
@@ -54,21 +86,85 @@ def api_stopped():
     on_host("docker", "start", "backend-api-1")
 
 
+@pytest.fixture()
+def api_hung():
+    """The api's process is frozen: the outage run polls its health check for a while, lock held."""
+    on_host("rm", "-rf", LOCK)
+    on_host("docker", "kill", "-s", "STOP", "backend-api-1")
+    yield
+    on_host("docker", "kill", "-s", "CONT", "backend-api-1")
+    wait_for(lambda: lock_owner() is None, 120, "the lock to be given back")
+    on_host("docker", "start", "backend-api-1")
+
+
 def test_second_run_refuses_and_changes_nothing(api_stopped):
-    plant_lock(age_seconds=0)
-    result = run_outage("-e", "runbook_lock_wait=4")
+    plant_lock("feedc0de", heartbeat_age=0)
+    result = run("outage.yml", "-e", "runbook_lock_wait=4")
     assert result.returncode != 0
-    assert "Refused: another runbook run holds the lock on this host (another run" in result.stdout
-    # Nothing was touched: the api is still down, the foreign lock is still there.
+    out = result.stdout + result.stderr
+    assert "Refused: another runbook run holds the lock on this host (someone@elsewhere, Another run" in out
+    assert "runbook unlock-stale --token feedc0de" in out
+    # Nothing was touched: the api is still down, the other run's lock is still there.
     assert health() != "200"
-    assert on_host("test", "-d", LOCK).returncode == 0
+    assert lock_owner()["token"] == "feedc0de"
 
 
-def test_lock_left_by_a_dead_run_is_taken_over(api_stopped):
-    plant_lock(age_seconds=3 * 3600)
-    result = run_outage()
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert "Taking over a stale lock" in result.stdout
+@pytest.mark.parametrize("owner_file", [True, False], ids=["owner-file", "no-owner-file"])
+def test_lock_of_a_dead_run_is_taken_over(api_stopped, owner_file):
+    plant_lock("deadbeef", heartbeat_age=180, owner_file=owner_file)
+    result = run("outage.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Took over a stale lock (no heartbeat for" in result.stdout
     assert health() == "200"
-    # The run gave its lock back.
-    assert on_host("test", "-e", LOCK).returncode != 0
+    assert lock_owner() is None  # the run gave its own lock back
+
+
+def test_runs_from_two_time_zones_never_both_hold_the_lock(api_hung):
+    """The old lock compared a naive local time: a run under America/Los_Angeles took a
+    5-second-old lock from a run on UTC as 8 hours stale. The host's clock decides now."""
+    first = start("outage.yml", "-e", "outage_health_timeout=8", tz="UTC")
+    try:
+        wait_for(lambda: lock_owner() is not None, 60, "the first run to take the lock")
+        holder = lock_owner()
+        second = run("outage.yml", "-e", "runbook_lock_wait=3", tz="America/Los_Angeles")
+        out = second.stdout + second.stderr
+        assert second.returncode != 0
+        assert "Refused: another runbook run holds the lock" in out
+        assert "Took over a stale lock" not in out
+        assert lock_owner() == holder  # still the first run's lock
+    finally:
+        on_host("docker", "kill", "-s", "CONT", "backend-api-1")
+        first.wait(timeout=300)
+
+
+def test_interrupted_direct_run_frees_the_lock_once_its_processes_end(api_hung):
+    """ansible-playbook stopped with SIGINT skips `always:`: its lock stays, but its
+    heartbeat stops once no process of the run is left on the host, so the lock goes
+    stale and the next run takes it over (here with short timings)."""
+    short = ("-e", "runbook_lock_idle=4", "-e", "runbook_lock_stale_after=4")
+    first = start("outage.yml", "-e", "outage_health_timeout=30", *short)
+    wait_for(lambda: lock_owner() is not None, 60, "the first run to take the lock")
+    time.sleep(2)
+    first.send_signal(signal.SIGINT)
+    first.wait(timeout=60)
+    assert lock_owner() is not None  # left behind by the interrupted run
+    on_host("docker", "kill", "-s", "CONT", "backend-api-1")
+    result = run("outage.yml", "-e", "runbook_lock_wait=60", *short)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Took over a stale lock" in result.stdout
+    assert lock_owner() is None
+
+
+def test_a_run_gives_back_only_its_own_lock(api_stopped):
+    """release checks the token: the unlock playbook with another token leaves the lock alone."""
+    plant_lock("0123abcd", heartbeat_age=0)
+    result = run("internal/release_lock.yml", "-e", "runbook_lock_token=99999999")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "left the lock alone, it is not this run's" in result.stdout
+    assert lock_owner()["token"] == "0123abcd"
+    result = run("internal/release_lock.yml", "-e", "runbook_lock_stale_only=true")
+    assert "it is not stale" in result.stdout
+    assert lock_owner()["token"] == "0123abcd"
+    result = run("internal/release_lock.yml", "-e", "runbook_lock_token=0123abcd")
+    assert "gave the lock back" in result.stdout
+    assert lock_owner() is None

@@ -1,0 +1,374 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""The host's run lock: one runbook run per host at a time.
+
+Everything is decided on the host, by the host's clock, so the controllers'
+clocks and time zones never matter. One round trip to take the lock, one to
+give it back.
+
+Layout under state_dir:
+  run.lock/            the lock (mkdir is atomic)
+  run.lock/owner       JSON: token, owner (user@controller), scenario, started
+  run.lock/heartbeat   touched every few seconds while the run is alive
+  run.lock.guard       flock()ed around every check-and-change of run.lock
+
+Liveness: when the lock is taken, a small detached heartbeat process starts
+on the host. It touches run.lock/heartbeat while any process on the host
+carries the run's token in its environment (the playbooks set
+RUNBOOK_RUN_TOKEN for every task, so the module, `docker compose build` and
+whatever they start carry it), and stops once no such process has been seen
+for `idle` seconds, or when the lock no longer holds its token. A lock whose
+heartbeat is older than `stale_after` is stale: the next run takes it over.
+So a run whose controller died stops blocking others about idle + stale_after
+seconds after its last process on the host ended.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: runbook_lock
+short_description: Take or give back the host's runbook run lock
+description:
+  - Takes the lock (waiting up to O(wait) seconds, taking over a stale lock) or gives it back
+    (only when it still holds O(token)), deciding every age on the host's own clock.
+options:
+  state_dir: {type: path, required: true, description: Where the lock lives (the contract's runbook_state_dir).}
+  state: {type: str, choices: [acquired, released], default: acquired, description: Take or give back.}
+  token: {type: str, default: '', description: This run's token; release only removes a lock holding it.}
+  owner: {type: str, default: '', description: Who runs (user@controller), shown to a run that has to wait.}
+  scenario: {type: str, default: '', description: The scenario that runs.}
+  wait: {type: int, default: 300, description: Seconds a second run waits for the lock before refusing.}
+  stale_after: {type: int, default: 60, description: Seconds without a heartbeat after which a lock is stale.}
+  idle: {type: int, default: 300, description: Seconds without any process of the run after which its heartbeat stops.}
+  env_name: {type: str, default: RUNBOOK_RUN_TOKEN, description: Environment variable that carries the token.}
+  heartbeat: {type: bool, default: true, description: Start the heartbeat process.}
+  stale_only: {type: bool, default: false, description: With state=released and no token, remove the lock only when stale.}
+  leftovers_wait: {type: int, default: 20, description: On release, seconds to wait for the run's leftover processes before stopping them.}
+  remove_state_dir: {type: bool, default: false, description: On release, remove state_dir when it is empty.}
+"""
+
+RETURN = r"""
+held: {description: True when this run holds the lock now, type: bool}
+created_state_dir: {description: True when acquiring created state_dir, type: bool}
+took_over: {description: The stale lock's owner data when one was taken over, else null, type: dict}
+holder: {description: The lock's owner data after the call (null when free), type: dict}
+released: {description: True when the lock was removed, type: bool}
+"""
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from ansible.module_utils.basic import AnsibleModule
+
+LOCK = "run.lock"
+GUARD = "run.lock.guard"
+OWNER = "owner"
+BEAT = "heartbeat"
+BEAT_PID = "heartbeat.pid"
+BEAT_INTERVAL = 5
+
+# The heartbeat process. Its own environment is cleaned of the token, so it
+# never counts itself as a process of the run.
+HEARTBEAT = r"""
+import json, os, sys, time
+lock, token, env_name, idle, interval = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+needle = ("%s=%s" % (env_name, token)).encode()
+me = os.getpid()
+def ours():
+    try:
+        with open(os.path.join(lock, "owner")) as f:
+            return json.load(f).get("token") == token
+    except (OSError, ValueError):
+        return False
+def run_alive():
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    return True
+        except OSError:
+            continue
+    return False
+last_seen = time.monotonic()
+while ours():
+    if run_alive():
+        last_seen = time.monotonic()
+    if time.monotonic() - last_seen > idle:
+        break
+    try:
+        os.utime(os.path.join(lock, "heartbeat"))
+    except OSError:
+        break
+    time.sleep(interval)
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Guard:
+    """flock() on run.lock.guard around one check-and-change of run.lock."""
+
+    def __init__(self, state_dir: str) -> None:
+        self.path = os.path.join(state_dir, GUARD)
+        self.fd = -1
+
+    def __enter__(self) -> "Guard":
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def read_owner(lock: str) -> dict | None:
+    """The owner data of the lock; {} for a lock without a readable owner file; None when free."""
+    if not os.path.isdir(lock):
+        return None
+    try:
+        with open(os.path.join(lock, OWNER)) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def heartbeat_age(lock: str) -> float:
+    """Seconds since the lock last showed life (the newest of the dir, owner and heartbeat), host clock."""
+    newest = 0.0
+    for path in (lock, os.path.join(lock, OWNER), os.path.join(lock, BEAT)):
+        try:
+            newest = max(newest, os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return time.time() - newest
+
+
+def write_owner(lock: str, data: dict) -> None:
+    temporary = os.path.join(lock, OWNER + ".tmp")
+    with open(temporary, "w") as f:
+        json.dump(data, f)
+        f.write("\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, os.path.join(lock, OWNER))
+    with open(os.path.join(lock, BEAT), "w"):
+        pass
+
+
+def remove_lock(lock: str) -> None:
+    """Move the lock aside (atomic), then delete it: nobody ever sees a half-removed lock."""
+    aside = "%s.removing-%d-%d" % (lock, os.getpid(), time.time_ns())
+    os.rename(lock, aside)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def start_heartbeat(module: AnsibleModule, lock: str) -> int:
+    env = {key: value for key, value in os.environ.items() if key != module.params["env_name"]}
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HEARTBEAT, lock, module.params["token"], module.params["env_name"],
+             str(module.params["idle"]), str(BEAT_INTERVAL)],
+            stdin=null_in, stdout=null_out, stderr=null_out, env=env, close_fds=True,
+            start_new_session=True, cwd="/",
+        )
+    with open(os.path.join(lock, BEAT_PID), "w") as f:
+        f.write("%d\n" % proc.pid)
+    return proc.pid
+
+
+def describe(holder: dict | None, age: float | None = None) -> str:
+    if holder is None:
+        return "nobody"
+    if not holder:
+        return "an unknown run (no owner file)"
+    text = "%s, %s, started %s, token %s" % (
+        holder.get("owner") or "unknown", holder.get("scenario") or "unknown scenario",
+        holder.get("started") or "?", holder.get("token") or "?")
+    if age is not None:
+        text += ", last heartbeat %ds ago" % int(age)
+    return text
+
+
+def acquire(module: AnsibleModule) -> dict:
+    p = module.params
+    state_dir = p["state_dir"]
+    created = not os.path.isdir(state_dir)
+    if created:
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    lock = os.path.join(state_dir, LOCK)
+    deadline = time.monotonic() + max(p["wait"], 0)
+    took_over = None
+    holder = None
+    age = None
+    while True:
+        with Guard(state_dir):
+            holder = read_owner(lock)
+            age = heartbeat_age(lock) if holder is not None else None
+            if holder is not None and holder.get("token") == p["token"]:
+                return dict(held=True, created_state_dir=False, took_over=None, holder=holder)
+            if holder is not None and age > p["stale_after"]:
+                took_over = dict(holder, heartbeat_age=int(age))
+                remove_lock(lock)
+                holder = None
+            if holder is None:
+                os.mkdir(lock, 0o700)
+                mine = {"token": p["token"], "owner": p["owner"], "scenario": p["scenario"],
+                        "started": now_iso(), "host_pid": os.getpid()}
+                write_owner(lock, mine)
+                if p["heartbeat"]:
+                    mine["heartbeat_pid"] = start_heartbeat(module, lock)
+                return dict(held=True, created_state_dir=created, took_over=took_over, holder=mine)
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    module.fail_json(
+        msg=("Refused: another runbook run holds the lock on this host (%s); waited %ss. "
+             "A run that died stops blocking about %ss after its last process here ended; "
+             "to free it now, if that run is really gone: runbook unlock-stale --token %s")
+        % (describe(holder, age), p["wait"], p["idle"] + p["stale_after"], (holder or {}).get("token", "TOKEN")),
+        held=False, holder=holder, created_state_dir=created)
+
+
+def ancestors() -> set:
+    """This process and its parents: they carry the token but are the release itself."""
+    pids = set()
+    pid = os.getpid()
+    while pid > 1 and pid not in pids:
+        pids.add(pid)
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return pids
+
+
+def run_processes(env_name: str, token: str) -> list:
+    """Processes on the host that still carry the run's token (leftovers of an interrupted run)."""
+    needle = ("%s=%s" % (env_name, token)).encode()
+    skip = ancestors()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in skip:
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+def stop_leftovers(module: AnsibleModule) -> list:
+    """Wait for the run's leftover processes, then stop them (TERM, then KILL)."""
+    p = module.params
+    if not p["token"]:
+        return []
+    deadline = time.monotonic() + max(p["leftovers_wait"], 0)
+    leftovers = run_processes(p["env_name"], p["token"])
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(1)
+        leftovers = run_processes(p["env_name"], p["token"])
+    stopped = list(leftovers)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in leftovers:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        time.sleep(2 if sig == signal.SIGTERM else 0)
+        leftovers = run_processes(p["env_name"], p["token"])
+        if not leftovers:
+            break
+    return stopped
+
+
+def stop_heartbeat(lock: str) -> None:
+    try:
+        with open(os.path.join(lock, BEAT_PID)) as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+
+
+def release(module: AnsibleModule) -> dict:
+    p = module.params
+    state_dir = p["state_dir"]
+    lock = os.path.join(state_dir, LOCK)
+    if not os.path.isdir(state_dir):
+        return dict(held=False, released=False, holder=None, msg="no state directory: no lock to give back")
+    holder = read_owner(lock)
+    if holder is None:
+        result = dict(held=False, released=False, holder=None, msg="no lock on this host")
+    else:
+        mine = bool(p["token"]) and holder.get("token") == p["token"]
+        stale = heartbeat_age(lock) > p["stale_after"]
+        if not (mine or (p["stale_only"] and not p["token"] and stale)):
+            why = "it is not this run's" if p["token"] else "it is not stale (its run may be alive)"
+            return dict(held=False, released=False, holder=holder,
+                        msg="left the lock alone, %s: %s" % (why, describe(holder, heartbeat_age(lock))))
+        stopped = stop_leftovers(module) if mine else []
+        with Guard(state_dir):
+            now_holder = read_owner(lock)
+            if now_holder is not None and now_holder.get("token") == holder.get("token"):
+                stop_heartbeat(lock)
+                remove_lock(lock)
+        result = dict(held=False, released=True, holder=holder, stopped_processes=stopped,
+                      msg="gave the lock back (%s)" % describe(holder))
+    if p["remove_state_dir"]:
+        try:
+            os.remove(os.path.join(state_dir, GUARD))
+            os.rmdir(state_dir)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                raise
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            state_dir=dict(type="path", required=True),
+            state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+            token=dict(type="str", default="", no_log=False),
+            owner=dict(type="str", default=""),
+            scenario=dict(type="str", default=""),
+            wait=dict(type="int", default=300),
+            stale_after=dict(type="int", default=60),
+            idle=dict(type="int", default=300),
+            env_name=dict(type="str", default="RUNBOOK_RUN_TOKEN"),
+            heartbeat=dict(type="bool", default=True),
+            stale_only=dict(type="bool", default=False),
+            leftovers_wait=dict(type="int", default=20),
+            remove_state_dir=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if module.check_mode:
+        module.exit_json(changed=False, held=False, created_state_dir=False, took_over=None, holder=None,
+                         msg="check mode: no lock taken or given back")
+    if module.params["state"] == "acquired":
+        if not module.params["token"]:
+            module.fail_json(msg="runbook_lock: a token is needed to take the lock")
+        result = acquire(module)
+    else:
+        result = release(module)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
