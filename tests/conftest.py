@@ -7,6 +7,7 @@ tests run the real ansible-runner and ansible-playbook against localhost.
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -54,6 +55,10 @@ SCENARIO_PLAYBOOK = """\
           pattern: '^([0-9a-fA-F]{7,40}|HEAD~[0-9]+)$'
     test_env_file: "{{ app_env_file | default('/nonexistent/.env') }}"
   tasks:
+    - name: Note the run lock token
+      ansible.builtin.debug:
+        msg: "lock token {{ runbook_lock_token | default('none') }}"
+
     - name: Read the app environment file
       ansible.builtin.slurp:
         src: "{{ test_env_file }}"
@@ -110,6 +115,37 @@ DESTRUCTIVE_PLAYBOOK = """\
         msg: pruned
 """
 
+# Stands in for the project's playbooks/internal/release_lock.yml: records, one JSON line
+# per release, the token and mode it received under runbook_state_dir (default: the
+# `released` file under the test's tmp dir), and says so in a debug message.
+RELEASE_PLAYBOOK = """\
+- name: Give the run lock back
+  hosts: all
+  gather_facts: false
+  vars:
+    release_state_dir: "{{{{ runbook_state_dir | default('{state_dir}') }}}}"
+  tasks:
+    - name: Record the release
+      ansible.builtin.lineinfile:
+        path: "{{{{ release_state_dir }}}}/released"
+        line: "{{{{ {{'token': runbook_lock_token | default(None), 'stale_only': runbook_lock_stale_only | default(false), 'host': inventory_hostname}} | to_json }}}}"
+        create: true
+        mode: "0600"
+
+    - name: Say what was released
+      ansible.builtin.debug:
+        msg: "released the run lock of token {{{{ runbook_lock_token | default('none') }}}} (stale only: {{{{ runbook_lock_stale_only | default(false) }}}})"
+"""
+
+
+def released(state_dir: Path) -> list[dict[str, object]]:
+    """What the fixture's release playbook recorded under state_dir, one entry per release."""
+    path = state_dir / "released"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 PLANTED_DOTENV_SECRET = "sk_live_PLANTEDdotenv0123456789"
 PLANTED_EXTRA_VAR_SECRET = "tok-PLANTEDextravar-9876543210"
 PLANTED_ENVIRONMENT_SECRET = "env-PLANTEDprocess-5555555555"
@@ -124,6 +160,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "playbooks" / "scenario.yml").write_text(SCENARIO_PLAYBOOK)
     (root / "playbooks" / "wipe.yml").write_text(DESTRUCTIVE_PLAYBOOK)
     (root / "playbooks" / "helper.yml").write_text("- name: Not a scenario\n  hosts: all\n  tasks: []\n")
+    (root / "playbooks" / "internal").mkdir()
+    (root / "playbooks" / "internal" / "release_lock.yml").write_text(
+        RELEASE_PLAYBOOK.format(state_dir=tmp_path / "state"))
     (root / "roles" / "publish" / "tasks" / "main.yml").write_text(PUBLISH_ROLE)
     monkeypatch.setenv("RUNBOOK_PROJECT_DIR", str(root))
     return root

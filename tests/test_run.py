@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,9 @@ def test_successful_run_keeps_a_record_and_writes_the_report(
     assert record["result"] == "ok" and record["exit_code"] == 0
     assert record["hosts"] == ["localhost"]
     assert record["extra_vars"] == {"commit": "HEAD~2", "payments": "on"}
+    # a fresh lock token per run, kept in run.json and passed to the playbook (not among the -e values)
+    assert re.fullmatch(r"[0-9a-f]{16}", record["lock_token"])
+    assert f"lock token {record['lock_token']}" in out
     # the project's roles_path applied: the role's set_stats values were published
     assert record["published"] == {"commit_rolled_back_to": "abc1234", "bytes_freed": 4096}
 
@@ -95,12 +98,48 @@ def test_bad_extra_var_exits_2_and_runs_nothing(
     project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for argv in (["-e", "bogus=1"], ["-e", "commit=main"], ["-e", "payments=maybe"], ["-e", "fail_step=2"],
-                 ["-e", "justaname"], ["-i", str(inventory) + ".missing"]):
+                 ["-e", "justaname"], ["-i", str(inventory) + ".missing"], ["-e", "runbook_lock_token=0123abcd"],
+                 ["-e", "payments={{ 'on' }}"], ["-e", "runbook_state_dir=/x{% raw %}"], ["-e", "app_domain={# c #}"]):
         assert main(["run", "scenario", "-i", str(inventory), *argv]) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("runbook: error: ") and err.count("\n") == 1, err
     assert main(["run", "nosuch", "-i", str(inventory)]) == 2
     assert run_folders(runs) == []
+
+
+def test_a_template_in_an_extra_var_is_refused_naming_the_variable(
+    project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "wipe", "-i", str(inventory), "-e", "app_domain={{ lookup('pipe', 'id') }}"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("runbook: error: -e app_domain: the value contains a template marker ({{, {% or {#); "
+                   "give a plain value\n")
+    assert not runs.exists()
+
+
+@pytest.mark.parametrize("where", ["/proc/runbook-test/runs", "FILE/runs"])
+def test_an_unwritable_runs_directory_is_one_line_exit_2_before_anything(
+    where: str, project: Path, inventory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("a regular file\n")
+    runs = Path(where.replace("FILE", str(tmp_path / "file")))
+    monkeypatch.setenv("RUNBOOK_RUNS_DIR", str(runs))
+    # checked before the confirmation: a destructive scenario without --yes still gets exit 2, not 4
+    for scenario in ("scenario", "wipe"):
+        assert main(["run", scenario, "-i", str(inventory)]) == 2
+        err = capsys.readouterr().err
+        assert re.fullmatch(rf"runbook: error: cannot write runs under {re.escape(str(runs))}: "
+                            r"[^\n]+ \(set RUNBOOK_RUNS_DIR\)\n", err), err
+    assert not runs.exists()
+
+
+def test_signal_handlers_are_restored_after_a_run(
+    project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    assert main(["run", "scenario", "-i", str(inventory)]) == 0
+    assert {signum: signal.getsignal(signum) for signum in before} == before
 
 
 def test_usage_errors_are_one_line_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,11 +202,20 @@ def test_destructive_scenario_needs_yes_without_a_terminal(project: Path, runs: 
     refused = cli("run", "wipe", "-i", str(inventory), env=env, stdin=subprocess.DEVNULL)
     assert refused.returncode == 4, refused.stderr
     assert refused.stderr.startswith("runbook: refused: wipe is destructive")
-    assert cli("run", "wipe", "-i", str(inventory), "--check", env=env, stdin=subprocess.DEVNULL).returncode == 4
     assert run_folders(runs) == []
     accepted = cli("run", "wipe", "-i", str(inventory), "--yes", env=env, stdin=subprocess.DEVNULL)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert len(run_folders(runs)) == 1
+
+
+def test_a_check_run_of_a_destructive_scenario_needs_no_yes(project: Path, runs: Path, inventory: Path) -> None:
+    checked = cli("run", "wipe", "-i", str(inventory), "--check", env=dict(os.environ), stdin=subprocess.DEVNULL)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "destructive" not in checked.stderr
+    folder = only_run(runs)
+    assert "--check" in json.loads((folder / "command").read_text())["command"]
+    record = json.loads((folder / "run.json").read_text())
+    assert record["check"] is True and record["result"] == "ok"
 
 
 def test_history_and_report(project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,27 +245,6 @@ def test_history_and_report(project: Path, runs: Path, inventory: Path, capsys: 
 
     assert main(["report", "nosuchrun"]) == 2
     assert capsys.readouterr().err.startswith("runbook: error: no run 'nosuchrun'")
-
-
-def test_ctrl_c_interrupts_with_130_and_keeps_the_record(project: Path, runs: Path, inventory: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "runbook", "run", "scenario", "-i", str(inventory),
-                             "-e", "sleep_seconds=30"], env=dict(os.environ), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        events = list(runs.glob("*/job_events/*.json"))
-        if any("Wait a little" in path.read_text() for path in events):
-            break
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the run never reached the waiting task")
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out + err
-    record = json.loads((only_run(runs) / "run.json").read_text())
-    assert record["result"] == "interrupted" and record["exit_code"] == 130
-    assert (only_run(runs) / "report.md").is_file()
 
 
 def test_a_playbook_ansible_cannot_load_fails_with_its_error_shown(

@@ -8,7 +8,8 @@ import pytest
 
 from runbook.catalog import Scenario, VarSpec
 from runbook.errors import BadInput
-from runbook.validate import CONTRACT_VARS, check_extra_vars, check_inventory, check_limit, parse_assignments
+from runbook.validate import (CONTRACT_VARS, TEMPLATE_MARKERS, check_contract_vars, check_extra_vars, check_inventory,
+                              check_limit, check_not_template, check_token, parse_assignments)
 
 SCENARIO = Scenario(
     name="rollback",
@@ -110,3 +111,56 @@ def test_limit() -> None:
     assert check_limit(" web1 ") == "web1"
     with pytest.raises(BadInput):
         check_limit(" ")
+
+
+TEMPLATES = ["{{ lookup('pipe', 'id') }}", "{% if true %}x{% endif %}", "{# note #}", "main{{x", "a{%b", "HEAD{#"]
+
+
+@pytest.mark.parametrize("value", TEMPLATES)
+@pytest.mark.parametrize("name", ["commit", "payments", "keep", "db_password", "runbook_state_dir", "app_domain"])
+def test_a_template_marker_in_any_value_is_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(BadInput) as info:
+        check_extra_vars(SCENARIO, {"payments": "on", name: value})
+    message = str(info.value)
+    assert message == f"-e {name}: the value contains a template marker ({{{{, {{% or {{#); give a plain value"
+    assert value not in message  # never echoed (it may be a secret)
+
+
+def test_every_marker_is_covered() -> None:
+    assert set(TEMPLATE_MARKERS) == {"{{", "{%", "{#"}
+    for marker in TEMPLATE_MARKERS:
+        with pytest.raises(BadInput, match="-e runbook_state_dir: the value contains a template marker"):
+            check_extra_vars(SCENARIO, {"runbook_state_dir": f"/var/lib/{marker}x"})
+        with pytest.raises(BadInput, match="the name contains a template marker"):
+            check_not_template(f"x{marker}", "1")
+
+
+def test_single_braces_and_percent_signs_are_plain_values() -> None:
+    given = {"app_domain": "a{b}%c#d", "runbook_state_dir": "/srv/{x}/%s #1"}
+    assert check_extra_vars(SCENARIO, given) == given
+
+
+def test_the_lock_token_cannot_be_set_with_e() -> None:
+    with pytest.raises(BadInput, match="rollback does not accept -e runbook_lock_token"):
+        check_extra_vars(SCENARIO, {"runbook_lock_token": "0123456789abcdef"})
+    with pytest.raises(BadInput, match="unlock-stale does not accept -e runbook_lock_token"):
+        check_contract_vars("unlock-stale", {"runbook_lock_token": "0123456789abcdef"})
+
+
+def test_contract_vars_only() -> None:
+    given = {"runbook_state_dir": "/srv/state"}
+    assert check_contract_vars("unlock-stale", given) == given
+    with pytest.raises(BadInput, match="unlock-stale does not accept -e commit"):
+        check_contract_vars("unlock-stale", {"commit": "abc1234"})
+    with pytest.raises(BadInput, match="needs a value"):
+        check_contract_vars("unlock-stale", {"runbook_state_dir": ""})
+    with pytest.raises(BadInput, match="template marker"):
+        check_contract_vars("unlock-stale", {"runbook_state_dir": "{{ x }}"})
+
+
+def test_lock_token() -> None:
+    assert check_token(None) is None
+    assert check_token("0123456789ABCDEF") == "0123456789abcdef"
+    for bad in ("", "xyz", "0123", "{{ x }}", "0123456789abcdef; rm"):
+        with pytest.raises(BadInput, match="--token"):
+            check_token(bad)

@@ -1,9 +1,10 @@
-"""The `runbook` command: list, run, history, report."""
+"""The `runbook` command: list, run, history, report, unlock-stale."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shlex
 import sys
 from collections.abc import Sequence
@@ -16,10 +17,17 @@ from rich.table import Table
 from runbook import paths, record, report
 from runbook.catalog import Scenario, load_catalog
 from runbook.errors import BadInput, ExitCode, Refused
+from runbook.interrupt import Interrupt
 from runbook.progress import Progress
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
-from runbook.runner import RunRequest, execute, output_tail
-from runbook.validate import check_extra_vars, check_inventory, check_limit, parse_assignments
+from runbook.release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
+                             ReleaseRequest, append_log, release_lock)
+from runbook.runner import LOCK_TOKEN_VAR, RunOutcome, RunRequest, execute, output_tail
+from runbook.streams import hangup_safe, silence
+from runbook.validate import (check_contract_vars, check_extra_vars, check_inventory, check_limit, check_token,
+                              parse_assignments)
+
+STALE_ONLY_VAR = "runbook_lock_stale_only"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
     run_cmd.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
                          help="extra variable accepted by the scenario (repeatable)")
-    run_cmd.add_argument("--check", action="store_true", help="dry run: ansible --check, nothing changes")
+    run_cmd.add_argument("--check", action="store_true",
+                         help="dry run: ansible --check, nothing changes (needs no --yes)")
     run_cmd.add_argument("--yes", action="store_true", help="confirm a destructive scenario without asking")
     run_cmd.add_argument("--json", action="store_true", help="print a JSON summary at the end (progress on stderr)")
 
@@ -52,6 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_cmd = commands.add_parser("report", help="(re)write and print the incident report of a run")
     report_cmd.add_argument("run_id", metavar="RUN_ID")
+
+    unlock_cmd = commands.add_parser(
+        "unlock-stale", help="give back a run lock left by a controller that died",
+        description="Release the run lock on the hosts when the controller that held it died "
+                    "(an interrupted run gives its lock back itself). With --token, exactly that run's "
+                    "lock is released (lock_token in its run.json); without, only a lock whose "
+                    "heartbeat is stale. Runs playbooks/internal/release_lock.yml.")
+    unlock_cmd.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
+    unlock_cmd.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
+    unlock_cmd.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
+                            help="a contract variable, e.g. runbook_state_dir=/var/lib/runbook (repeatable)")
+    unlock_cmd.add_argument("--token", metavar="TOKEN",
+                            help="release the lock of the run with this lock token, stale or not")
     return parser
 
 
@@ -64,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "history":
             return cmd_history(args.json)
+        if args.command == "unlock-stale":
+            return cmd_unlock_stale(args)
         return cmd_report(args.run_id)
     except BadInput as exc:
         print(f"runbook: error: {exc}", file=sys.stderr)
@@ -118,70 +142,136 @@ def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
     scenario = load_catalog(project).get(args.scenario)
     given = parse_assignments(args.extra_vars)
-    extra_vars = check_extra_vars(scenario, given)
     request = RunRequest(
         scenario=scenario,
         project=project,
         inventory=check_inventory(args.inventory),
         limit=check_limit(args.limit),
-        extra_vars=extra_vars,
+        extra_vars=check_extra_vars(scenario, given),
         check=args.check,
+        lock_token=secrets.token_hex(8),  # added after validation: never settable with -e
     )
-    confirm(scenario, args.yes)
+    runs = paths.writable_runs_dir()
+    confirm(scenario, args.yes, args.check)
 
-    secrets = [str(value) for name, value in given.items() if looks_secret(name)]
-    redactor = Redactor(secrets)
-    runs = paths.runs_dir()
+    redactor = Redactor([str(value) for name, value in given.items() if looks_secret(name)])
+    progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor)
+    interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
+    with interrupt.installed():
+        return _run(args, request, given, runs, redactor, progress, interrupt)
+
+
+def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, str], runs: Path,
+         redactor: Redactor, progress: Progress, interrupt: Interrupt) -> int:
+    """Run the playbook under a fresh run record; finish the record, the report and the summary."""
+    scenario = request.scenario
     rec, run_dir = _start_record(args, request, given, runs)
-    run_id = rec.run_id
-
-    out = sys.stderr if args.json else sys.stdout
-    progress = Progress(out, redactor)
-    progress.start(f"runbook run {scenario.name}: {scenario.title} (section {scenario.section}, {scenario.severity}), run {run_id}")
+    progress.start(f"runbook run {scenario.name}: {scenario.title} (section {scenario.section}, "
+                   f"{scenario.severity}), run {rec.run_id}")
     try:
-        outcome = execute(request, runs, run_id, redactor, progress.handle)
+        outcome = execute(request, runs, rec.run_id, redactor, progress.handle, interrupt)
     except Exception as exc:  # ansible-runner could not start the run at all
         progress.close()
         rec.finish("error", ExitCode.FAILED)
-        record.save(run_dir, rec)
-        redactor.tree(run_dir)
+        _save(run_dir, rec, redactor)
         print(f"runbook: error: the run could not start: {redactor.text(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
     progress.close()
+    record.save(run_dir, rec)  # the run folder was scrubbed: lock_token readable again (for unlock-stale)
+    interrupt.flush()
 
     if outcome.no_hosts:
         record.discard(run_dir)
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
         raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts})")
+    if outcome.interrupted:
+        _after_interrupt(request, outcome, run_dir, redactor, progress, interrupt)
 
     code = outcome.exit_code()
-    if not outcome.host_results and code != ExitCode.OK:
+    if not outcome.host_results and code not in (ExitCode.OK, ExitCode.INTERRUPTED):
         for line in output_tail(run_dir):
             progress.line(line)
     rec.hosts = outcome.hosts
     rec.stats = outcome.stats
     rec.published = redactor.data(outcome.published)
     rec.finish(outcome.result(), int(code))
-    record.save(run_dir, rec)
     report_path = report.write_report(run_dir, rec)
-    redactor.tree(run_dir)
+    _save(run_dir, rec, redactor)
 
+    interrupt.flush()
     progress.finish(f"{report.result_text(rec)} after {report.format_duration(rec.duration)}; "
                     f"report: {report_path}", ok=code == ExitCode.OK)
     if args.json:
-        summary = {
-            "run_id": run_id,
-            "scenario": scenario.name,
-            "result": rec.result,
-            "exit_code": int(code),
-            "report": str(report_path),
-            "run_dir": str(run_dir),
-            "hosts": rec.hosts,
-            "stats": rec.stats,
-            "published": rec.published,
-        }
-        print(json.dumps(summary, indent=2))
+        _print_summary(rec, report_path, run_dir)
     return int(code)
+
+
+def _save(run_dir: Path, rec: record.RunRecord, redactor: Redactor) -> None:
+    """Scrub the run folder, then write run.json (last: its lock_token must stay readable)."""
+    redactor.tree(run_dir)
+    record.save(run_dir, rec)
+
+
+def _print_summary(rec: record.RunRecord, report_path: Path, run_dir: Path) -> None:
+    summary = {
+        "run_id": rec.run_id,
+        "scenario": rec.scenario,
+        "result": rec.result,
+        "exit_code": rec.exit_code,
+        "report": str(report_path),
+        "run_dir": str(run_dir),
+        "hosts": rec.hosts,
+        "stats": rec.stats,
+        "published": rec.published,
+    }
+    try:
+        print(json.dumps(summary, indent=2), flush=True)
+    except OSError:  # the terminal hung up or the pipe closed: the record is kept, nobody to tell
+        silence(sys.stdout)
+
+
+def _after_interrupt(request: RunRequest, outcome: RunOutcome, run_dir: Path, redactor: Redactor,
+                     progress: Progress, interrupt: Interrupt) -> None:
+    """The playbook was stopped: say what was left running, give the run lock back."""
+    if outcome.left_running:
+        pids = ", ".join(str(pid) for pid in outcome.left_running)
+        progress.line(f"runbook: warning: processes of the stopped playbook did not end: {pids}")
+    if not outcome.started:
+        return  # stopped before ansible-playbook started: no lock was taken
+    progress.line("runbook: giving the run lock back on the hosts ...")
+    with interrupt.shielded():
+        problem = _release(request, run_dir, redactor, interrupt)
+        interrupt.flush()
+    if not problem:
+        progress.line(f"runbook: the run lock was given back ({LOG_FILE} in the run folder)")
+        return
+    progress.line(f"runbook: giving the run lock back failed: {problem}; {STALE_NOTE}, "
+                  f"or release it now with: {_unlock_command(request)}")
+
+
+def _release(request: RunRequest, run_dir: Path, redactor: Redactor, interrupt: Interrupt) -> str:
+    """Run the release playbook with the run's token; its output to release.log; what went wrong, or ""."""
+    release = ReleaseRequest(request.project, request.inventory, request.limit,
+                             {**request.extra_vars, LOCK_TOKEN_VAR: request.lock_token})
+    try:
+        result = release_lock(release, redactor, should_stop=interrupt.keep_going)
+    except ReleaseError as exc:
+        return str(exc)
+    append_log(run_dir / LOG_FILE, result,
+               f"{RELEASE_PLAYBOOK} after {interrupt.signal_name}, {record.utc_now():%Y-%m-%d %H:%M:%S} UTC")
+    return "" if result.released else result.reason()
+
+
+def _unlock_command(request: RunRequest) -> str:
+    words = ["runbook", "unlock-stale"]
+    if request.inventory:
+        words += ["-i", request.inventory]
+    if request.limit:
+        words += ["-l", request.limit]
+    if "runbook_state_dir" in request.extra_vars:
+        words += ["-e", f"runbook_state_dir={request.extra_vars['runbook_state_dir']}"]
+    words += ["--token", request.lock_token]
+    return shlex.join(words)
 
 
 def _start_record(args: argparse.Namespace, request: RunRequest, given: dict[str, str],
@@ -204,14 +294,15 @@ def _start_record(args: argparse.Namespace, request: RunRequest, given: dict[str
         check=request.check,
         extra_vars={name: mask(name, value) if isinstance(value, str) else value
                     for name, value in request.extra_vars.items()},
+        lock_token=request.lock_token,
     )
     record.save(run_dir, rec)
     return rec, run_dir
 
 
-def confirm(scenario: Scenario, confirmed: bool) -> None:
-    """Ask before a destructive scenario; refuse when nobody can answer."""
-    if not scenario.destructive or confirmed:
+def confirm(scenario: Scenario, confirmed: bool, check: bool = False) -> None:
+    """Ask before a destructive scenario; refuse when nobody can answer. A --check run changes nothing: no question."""
+    if not scenario.destructive or confirmed or check:
         return
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise Refused(f"{scenario.name} is destructive ({scenario.title}); no terminal to confirm, re-run with --yes")
@@ -237,6 +328,53 @@ def _command_line(args: argparse.Namespace, given: dict[str, str]) -> str:
     if args.yes:
         words.append("--yes")
     return " ".join(word if REDACTED in word else shlex.quote(word) for word in words)
+
+
+# unlock-stale ------------------------------------------------------------
+
+
+def cmd_unlock_stale(args: argparse.Namespace) -> int:
+    """Release a run lock left by a dead controller: exactly one run's (--token), else only a stale one."""
+    project = paths.project_dir()
+    given = check_contract_vars("unlock-stale", parse_assignments(args.extra_vars))
+    token = check_token(args.token)
+    wanted: dict[str, Any] = {LOCK_TOKEN_VAR: token} if token else {STALE_ONLY_VAR: True}
+    request = ReleaseRequest(project, check_inventory(args.inventory), check_limit(args.limit), {**given, **wanted})
+    if not (project / RELEASE_PLAYBOOK).is_file():
+        raise BadInput(f"{RELEASE_PLAYBOOK} not found in {project}; set RUNBOOK_PROJECT_DIR to the project root")
+
+    redactor = Redactor()
+    progress = Progress(hangup_safe(sys.stdout), redactor)
+    what = f"the lock of run token {token}" if token else "only a lock whose heartbeat is stale"
+    progress.start(f"runbook unlock-stale: releasing {what}")
+    interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
+    with interrupt.installed():
+        try:
+            result = release_lock(request, redactor, progress.handle, should_stop=interrupt.should_cancel)
+        except ReleaseError as exc:
+            progress.close()
+            print(f"runbook: error: the release could not start: {exc}", file=sys.stderr)
+            return ExitCode.FAILED
+        interrupt.playbook_ended()
+    progress.close()
+    return _unlock_result(result, interrupt, progress, request)
+
+
+def _unlock_result(result: ReleaseOutcome, interrupt: Interrupt, progress: Progress,
+                   request: ReleaseRequest) -> int:
+    if interrupt.requested:
+        progress.finish("Interrupted (exit 130)", ok=False)
+        return ExitCode.INTERRUPTED
+    if result.outcome.no_hosts:
+        where = f"limit {request.limit!r}" if request.limit else "the inventory"
+        raise BadInput(f"{where} matched no host")
+    code = ExitCode.FAILED if result.timed_out else result.outcome.exit_code()
+    if code == ExitCode.OK:
+        what = "that run's lock is not" if LOCK_TOKEN_VAR in request.extra_vars else "no stale lock is"
+        progress.finish(f"Done (exit 0): {what} held any more", ok=True)
+    else:
+        progress.finish(f"Failed (exit {int(code)}): {result.reason(TIMEOUT)}", ok=False)
+    return int(code)
 
 
 # history and report ----------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from runbook.errors import BadInput
@@ -31,3 +32,16 @@ def runs_dir() -> Path:
     if state_home:
         return Path(state_home).expanduser().resolve() / "runbook" / "runs"
     return Path.home() / ".local" / "state" / "runbook" / "runs"
+
+
+def writable_runs_dir() -> Path:
+    """The runs directory, created if needed and proven writable; BadInput (one line) otherwise."""
+    runs = runs_dir()
+    try:
+        runs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = Path(tempfile.mkdtemp(prefix=".write-check-", dir=runs))
+        probe.rmdir()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise BadInput(f"cannot write runs under {runs}: {reason} (set RUNBOOK_RUNS_DIR)") from None
+    return runs

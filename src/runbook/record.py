@@ -41,6 +41,7 @@ class RunRecord:
     hosts: list[str] = field(default_factory=list)
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
+    lock_token: str | None = None  # passed as runbook_lock_token; `runbook unlock-stale --token` takes it
 
     @property
     def started_at(self) -> datetime:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import ansible_runner
@@ -25,9 +22,14 @@ import ansible_runner
 from runbook.catalog import Scenario
 from runbook.errors import ExitCode
 from runbook.events import is_stats, published_of, stats_of, task_result
+from runbook.interrupt import Interrupt
 from runbook.redact import Redactor
 
 _NO_HOSTS_MARKERS = ("no hosts to target", "does not match any hosts", "no hosts matched")
+# The extra var carrying the run's lock token: set by the CLI only, never with -e.
+LOCK_TOKEN_VAR = "runbook_lock_token"
+# ansible-runner checks its cancel callback after each output or this many seconds.
+RUNNER_SETTINGS = {"pexpect_timeout": 0.5}
 
 
 @dataclass
@@ -38,6 +40,7 @@ class RunRequest:
     limit: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)
     check: bool = False
+    lock_token: str = ""  # passed as runbook_lock_token, after validation
 
 
 @dataclass
@@ -49,6 +52,8 @@ class RunOutcome:
     published: dict[str, Any] = field(default_factory=dict)
     host_results: int = 0
     no_hosts: bool = False  # nothing ran: inventory and limit gave no host to act on
+    started: bool = True  # ansible-playbook was started
+    left_running: list[int] = field(default_factory=list)  # its processes that could not be ended
 
     @property
     def hosts(self) -> list[str]:
@@ -97,19 +102,26 @@ def execute(
     run_id: str,
     redactor: Redactor,
     on_event: Callable[[dict[str, Any]], None],
+    interrupt: Interrupt,
 ) -> RunOutcome:
-    """Run the playbook; events are redacted before they are written or shown."""
+    """Run the playbook; events are redacted before they are written or shown.
+
+    `interrupt` must be installed by the caller (its handlers cover the whole run).
+    """
     run_dir = runs / run_id
+    if interrupt.requested:  # stopped before the playbook started: nothing ran
+        return RunOutcome(status="canceled", rc=None, interrupted=True, started=False)
     seen: dict[str, Any] = {"stats": None, "host_results": 0}
 
     def event_handler(event: dict[str, Any]) -> bool:
-        interrupt.pid = interrupt.pid or event.get("pid")
+        if isinstance(event.get("pid"), int):
+            interrupt.playbook_started(event["pid"])
         redactor.event(event)
         if is_stats(event):
             seen["stats"] = event
         if task_result(event) is not None:
             seen["host_results"] += 1
-        on_event(event)
+        show_safely(on_event, event)
         return True  # False would keep ansible-runner from writing the event
 
     def status_handler(status: dict[str, Any], runner_config: Any = None) -> None:
@@ -117,11 +129,11 @@ def execute(
         if status.get("status") == "running":
             redactor.command_file(run_dir / "command")
 
-    interrupt = _Interrupt()
-    previous = signal.getsignal(signal.SIGINT)
-
+    extravars = dict(request.extra_vars)
+    if request.lock_token:
+        extravars[LOCK_TOKEN_VAR] = request.lock_token
     private = Path(tempfile.mkdtemp(prefix="runbook-"))
-    signal.signal(signal.SIGINT, interrupt.on_sigint)
+    left: list[int] = []
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private),
@@ -131,9 +143,10 @@ def execute(
             playbook=str(request.scenario.path),
             inventory=request.inventory,
             limit=request.limit,
-            extravars=dict(request.extra_vars),
+            extravars=extravars,
             cmdline="--check" if request.check else None,
             envvars=envvars(request.project),
+            settings=RUNNER_SETTINGS,
             event_handler=event_handler,
             status_handler=status_handler,
             cancel_callback=interrupt.should_cancel,
@@ -142,55 +155,26 @@ def execute(
         )
         status, rc = runner.status, runner.rc
     finally:
-        signal.signal(signal.SIGINT, previous)
+        left = interrupt.playbook_ended()
         shutil.rmtree(private, ignore_errors=True)
         _clean_run_dir(run_dir, redactor)
 
     outcome = RunOutcome(status=status, rc=rc, interrupted=interrupt.requested or status == "canceled")
     outcome.host_results = seen["host_results"]
-    outcome.no_hosts = not outcome.interrupted and not outcome.host_results and _says_no_hosts(run_dir)
+    outcome.left_running = left
+    outcome.no_hosts = not outcome.interrupted and not outcome.host_results and says_no_hosts(run_dir)
     if seen["stats"] is not None:
         outcome.stats = stats_of(seen["stats"])
         outcome.published = published_of(seen["stats"])
     return outcome
 
 
-class _Interrupt:
-    """Ctrl-C during a run.
-
-    ansible-playbook runs in its own session (pexpect) and its workers in
-    sessions of their own, so ansible-runner's cancel (SIGKILL to the process
-    group) would leave workers running. The first Ctrl-C is therefore passed
-    on to ansible-playbook as SIGINT: it stops and ends its workers. A second
-    Ctrl-C, or no exit within GRACE seconds, cancels through ansible-runner.
-    """
-
-    GRACE = 20.0
-
-    def __init__(self) -> None:
-        self.pid: int | None = None  # ansible-playbook's, from the events
-        self.requested_at: float | None = None
-        self.forced = False
-
-    @property
-    def requested(self) -> bool:
-        return self.requested_at is not None
-
-    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested_at is not None:
-            self.forced = True
-            return
-        self.requested_at = time.monotonic()
-        if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
-
-    def should_cancel(self) -> bool:
-        if self.requested_at is None:
-            return False
-        return self.forced or not self.pid or time.monotonic() - self.requested_at > self.GRACE
+def show_safely(on_event: Callable[[dict[str, Any]], None], event: dict[str, Any]) -> None:
+    """Show an event; a terminal that went away (SIGHUP, a closed pipe) must not stop the run."""
+    try:
+        on_event(event)
+    except OSError:
+        pass
 
 
 def output_tail(run_dir: Path, lines: int = 15) -> list[str]:
@@ -202,7 +186,7 @@ def output_tail(run_dir: Path, lines: int = 15) -> list[str]:
     return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
 
 
-def _says_no_hosts(run_dir: Path) -> bool:
+def says_no_hosts(run_dir: Path) -> bool:
     """ansible-playbook's output says the inventory and limit matched no host."""
     for name in ("stdout", "stderr"):
         try:

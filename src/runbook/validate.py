@@ -28,6 +28,9 @@ CONTRACT_VARS = frozenset(
     }
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Jinja's markers: a value holding one would be evaluated as a template on the host.
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+_TOKEN = re.compile(r"[0-9a-fA-F]{8,64}")
 _TRUE = ("true", "yes")
 _FALSE = ("false", "no")
 
@@ -50,6 +53,7 @@ def check_extra_vars(scenario: Scenario, given: dict[str, str]) -> dict[str, Any
     """Validate and type the given extra vars; raise BadInput on the first problem."""
     checked: dict[str, Any] = {}
     for name, raw in given.items():
+        check_not_template(name, raw)
         spec = scenario.extra_vars.get(name)
         if spec is not None:
             checked[name] = coerce(spec, raw)
@@ -60,6 +64,36 @@ def check_extra_vars(scenario: Scenario, given: dict[str, str]) -> dict[str, Any
         else:
             raise BadInput(f"{scenario.name} does not accept -e {name} (accepts: {_accepted(scenario)})")
     return checked
+
+
+def check_contract_vars(command: str, given: dict[str, str]) -> dict[str, str]:
+    """For commands outside a scenario: only the contract variables, each with a value."""
+    for name, raw in given.items():
+        check_not_template(name, raw)
+        if name not in CONTRACT_VARS:
+            raise BadInput(f"{command} does not accept -e {name} (accepts: the contract variables "
+                           f"{', '.join(sorted(CONTRACT_VARS))})")
+        if not raw:
+            raise BadInput(f"-e {name} needs a value")
+    return dict(given)
+
+
+def check_not_template(name: str, raw: str) -> None:
+    """Refuse Jinja markers: no -e value (or name) is ever evaluated as a template."""
+    for where, text in (("name", name), ("value", raw)):
+        if any(marker in text for marker in TEMPLATE_MARKERS):
+            shown = name if where == "value" else repr(name)
+            raise BadInput(f"-e {shown}: the {where} contains a template marker ({{{{, {{% or {{#); "
+                           f"give a plain value")
+
+
+def check_token(token: str | None) -> str | None:
+    """A lock token as the CLI makes them (hex); None when not given."""
+    if token is None:
+        return None
+    if not _TOKEN.fullmatch(token.strip()):
+        raise BadInput("--token expects the run's lock token: 8 to 64 hex digits (lock_token in its run.json)")
+    return token.strip().lower()
 
 
 def coerce(spec: VarSpec, raw: str) -> Any:
