@@ -1,0 +1,318 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Where the app is and where a rollback or deploy takes it, in one round trip.
+
+action=probe reads (and changes nothing in the app):
+  - the work tree: HEAD, tracked files with local changes, recent commits;
+  - the release that runs: the commit label (org.runbook.commit) of the
+    stack's running containers and whether the health URL answers 200;
+  - the release ledger (<state_dir>/releases.jsonl): the releases that passed
+    the health gate on this host;
+  - the target: a SHA, HEAD~N (counted from the release that runs),
+    last-good (the last healthy release before the one that runs) or the
+    default (last-good when the ledger has one, else HEAD~1);
+  - untracked or ignored files (a live .env) that the target commit tracks,
+    which `git reset --hard` would overwrite or delete;
+  - the compose files and the services that build, for the commit label;
+  - the host's clock, free space for a snapshot.
+  "The release that ran before" (from) is the commit of the running
+  containers when they answer healthy, else the last release of the ledger,
+  never plain HEAD unless nothing else is known. When the running release is
+  healthy and the ledger does not end with it, record_origin says so: the
+  caller records it (action=record) once its checks pass and before anything
+  moves, so a rerun after any interrupt still knows it.
+
+action=record appends a release that passed the health gate to the ledger.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: runbook_release
+short_description: Probe the app's release state, or record a healthy release in the host's ledger
+options:
+  action: {type: str, choices: [probe, record], default: probe, description: What to do.}
+  repo_dir: {type: path, description: The app's git work tree (probe).}
+  compose_dir: {type: path, description: The directory of the compose file (probe).}
+  state_dir: {type: path, required: true, description: The contract's runbook_state_dir; the ledger is releases.jsonl in it.}
+  target: {type: str, default: '', description: 'A 7-40 hex SHA, HEAD~N, last-good, or empty for the default.'}
+  candidate: {type: str, default: '', description: A commit a branch or tag resolved to on the remote (deploy).}
+  health_url: {type: str, default: '', description: The app's health URL (probe).}
+  health_timeout: {type: int, default: 3, description: Seconds the health request may take.}
+  log_lines: {type: int, default: 10, description: How many recent commits to return.}
+  label: {type: str, default: org.runbook.commit, description: The image label that carries the commit.}
+  commit: {type: str, default: '', description: The commit to record (record).}
+  scenario: {type: str, default: '', description: The scenario that records (record) or runs (probe).}
+  keep: {type: int, default: 100, description: Ledger entries kept.}
+  source: {type: str, default: passed the health gate, description: Why the release is recorded (record).}
+  rolled_back_from: {type: str, default: '', description: 'The release a rollback moved away from (record): when the commit is its ancestor (needs repo_dir), it is never last-good again until redeployed.'}
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+from ansible.module_utils.basic import AnsibleModule
+
+LEDGER = "releases.jsonl"
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDE_NAMES = ("compose.override.yaml", "compose.override.yml",
+                  "docker-compose.override.yaml", "docker-compose.override.yml")
+SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
+RELATIVE = re.compile(r"^HEAD~([0-9]+)$")
+
+
+def run(argv, cwd=None):
+    """(rc, stdout, stderr) of a command; arguments are passed as a list, never through a shell."""
+    try:
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 127, "", str(exc)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def git(repo, *args):
+    return run(["git", *args], cwd=repo)
+
+
+def rev(repo, name):
+    """The commit a name resolves to in the work tree, or ''."""
+    if not name:
+        return ""
+    rc, out, _ = git(repo, "rev-parse", "--verify", "--quiet", name + "^{commit}")
+    return out.strip() if rc == 0 else ""
+
+
+def read_ledger(state_dir):
+    entries = []
+    try:
+        with open(os.path.join(state_dir, LEDGER)) as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and SHA.match(str(entry.get("commit", ""))):
+                    entries.append(entry)
+    except OSError:
+        pass
+    return entries
+
+
+def append_ledger(state_dir, commit, scenario, source, keep, rolled_back_from=""):
+    """Append one release (host clock); keep the last `keep` entries. Atomic replace."""
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    entries = read_ledger(state_dir)
+    entry = {"commit": commit, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "epoch": int(time.time()), "scenario": scenario, "source": source}
+    if rolled_back_from:
+        entry["rolled_back_from"] = rolled_back_from
+    entries = (entries + [entry])[-keep:]
+    path = os.path.join(state_dir, LEDGER)
+    temporary = path + ".tmp"
+    with open(temporary, "w") as f:
+        for item in entries:
+            f.write(json.dumps(item, sort_keys=True) + "\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return entry
+
+
+def running_release(compose_dir, label):
+    """{service: commit label} of the stack's running containers."""
+    rc, out, _ = run(["docker", "compose", "ps", "-q"], cwd=compose_dir)
+    ids = out.split() if rc == 0 else []
+    if not ids:
+        return {}
+    rc, out, _ = run(["docker", "inspect", *ids])
+    if rc != 0:
+        return {}
+    services = {}
+    for item in json.loads(out or "[]"):
+        labels = (item.get("Config") or {}).get("Labels") or {}
+        if (item.get("State") or {}).get("Running"):
+            service = labels.get("com.docker.compose.service", item.get("Name", "?"))
+            services[service] = labels.get(label, "")
+    return services
+
+
+def health(url, timeout):
+    if not url:
+        return 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except Exception:  # refused, timed out, reset: the app does not answer
+        return -1
+
+
+def compose_files(compose_dir):
+    main = [name for name in COMPOSE_NAMES if os.path.isfile(os.path.join(compose_dir, name))][:1]
+    override = [name for name in OVERRIDE_NAMES if os.path.isfile(os.path.join(compose_dir, name))][:1]
+    return main + override if main else []
+
+
+def build_services(compose_dir, files):
+    argv = ["docker", "compose"]
+    for name in files:
+        argv += ["-f", name]
+    rc, out, _ = run(argv + ["config", "--format", "json"], cwd=compose_dir)
+    if rc != 0:
+        return []
+    try:
+        services = json.loads(out).get("services") or {}
+    except ValueError:
+        return []
+    return sorted(name for name, spec in services.items() if isinstance(spec, dict) and spec.get("build"))
+
+
+def collisions(repo, head, to):
+    """Untracked or ignored files in the tree that the target commit tracks (git reset --hard would clobber them)."""
+    if not to or to == head:
+        return []
+    rc, out, _ = git(repo, "ls-files", "--others", "-z")
+    present = set(out.split("\0")) - {""} if rc == 0 else set()
+    if not present:
+        return []
+    rc, out, _ = git(repo, "ls-tree", "-r", "--name-only", "-z", to)
+    tracked = set(out.split("\0")) - {""} if rc == 0 else set()
+    return sorted(present & tracked)
+
+
+def tree_bytes(path):
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def free_bytes(path):
+    while path and not os.path.isdir(path):
+        path = os.path.dirname(path)
+    try:
+        return shutil.disk_usage(path or "/").free
+    except OSError:
+        return -1
+
+
+def last_good(entries, current):
+    """The last healthy release in the ledger that is not the one that runs, nor one
+    that a later rollback moved away from (two rollbacks never roll forward again)."""
+    excluded = {current}
+    for entry in reversed(entries):
+        if entry["commit"] not in excluded:
+            return entry["commit"]
+        if entry.get("rolled_back_from"):
+            excluded.add(entry["rolled_back_from"])
+    return ""
+
+
+def where_from(p, head, dirty, services, status, entries):
+    """(commit, how it was found) of the release that runs now, or ran last when it is down."""
+    commits = set(services.values())
+    healthy = status == 200
+    if healthy and len(commits) == 1 and SHA.match(next(iter(commits))):
+        return next(iter(commits)), "running containers (healthy)"
+    if healthy and commits == {""} and head and not dirty:
+        return head, "work tree HEAD (healthy; its containers carry no release label)"
+    if entries:
+        return entries[-1]["commit"], "release ledger (the app does not answer healthy now)"
+    return head, "work tree HEAD (the app is not healthy and no release is recorded)"
+
+
+def target_of(p, origin, good):
+    """(commit or '', how the target was named, error or '')."""
+    repo, target = p["repo_dir"], p["target"] or ("last-good" if good else "HEAD~1")
+    if target == "last-good":
+        if not good:
+            return "", target, ("no earlier healthy release is recorded on this host; "
+                                "give commit=<sha> or commit=HEAD~N")
+        return rev(repo, good) or good, "last-good", ""
+    relative = RELATIVE.match(target)
+    if relative:
+        return rev(repo, "%s~%s" % (origin, relative.group(1))), "%s from %s" % (target, origin[:12]), ""
+    return rev(repo, p["candidate"] or target), target, ""
+
+
+def probe(module):
+    p = module.params
+    repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
+    head = rev(repo, "HEAD")
+    rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
+    dirty = [line[3:] for line in out.splitlines() if line.strip()] if rc == 0 else []
+    services = running_release(compose_dir, p["label"])
+    status = health(p["health_url"], p["health_timeout"])
+    entries = read_ledger(state_dir)
+    origin, origin_source = where_from(p, head, dirty, services, status, entries)
+    # The running release is healthy but not yet the ledger's last: the caller
+    # records it (action=record) once its checks pass, before anything moves.
+    record_origin = status == 200 and bool(origin) and (not entries or entries[-1]["commit"] != origin)
+    good = last_good(entries, origin)
+    to, named, error = target_of(p, origin, good)
+    rc, out, _ = git(repo, "log", "--oneline", "--decorate", "-n", str(p["log_lines"]))
+    files = compose_files(compose_dir)
+    return dict(
+        head=head, dirty=dirty, log=out.splitlines() if rc == 0 else [],
+        running={"services": services, "status": status, "healthy": status == 200},
+        origin=origin, origin_source=origin_source, record_origin=record_origin,
+        ledger=entries[-10:], last_good=good,
+        to=to, target=named, target_error=error,
+        collisions=collisions(repo, head, to) if head else [],
+        compose_files=files, build_services=build_services(compose_dir, files) if files else [],
+        now=time.time(), compose_bytes=tree_bytes(compose_dir), state_free_bytes=free_bytes(state_dir),
+    )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            action=dict(type="str", choices=["probe", "record"], default="probe"),
+            repo_dir=dict(type="path"),
+            compose_dir=dict(type="path"),
+            state_dir=dict(type="path", required=True),
+            target=dict(type="str", default=""),
+            candidate=dict(type="str", default=""),
+            health_url=dict(type="str", default=""),
+            health_timeout=dict(type="int", default=3),
+            log_lines=dict(type="int", default=10),
+            label=dict(type="str", default="org.runbook.commit"),
+            commit=dict(type="str", default=""),
+            scenario=dict(type="str", default=""),
+            keep=dict(type="int", default=100),
+            source=dict(type="str", default="passed the health gate"),
+            rolled_back_from=dict(type="str", default=""),
+        ),
+        required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",))],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["action"] == "record":
+        if not SHA.match(p["commit"]):
+            module.fail_json(msg="runbook_release: not a commit: %r" % p["commit"])
+        entries = read_ledger(p["state_dir"])
+        if module.check_mode or (entries and entries[-1]["commit"] == p["commit"]):
+            module.exit_json(changed=False, recorded=None)
+        # Only a real step back in history marks the release it left: moving
+        # "back" to a newer commit by SHA is a roll forward.
+        left = p["rolled_back_from"]
+        if left and p["repo_dir"] and git(p["repo_dir"], "merge-base", "--is-ancestor", p["commit"], left)[0] != 0:
+            left = ""
+        entry = append_ledger(p["state_dir"], p["commit"], p["scenario"], p["source"], p["keep"], left)
+        module.exit_json(changed=False, recorded=entry)
+    module.exit_json(changed=False, **probe(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The release that ran before comes from what really runs (the containers'
+commit label when healthy) or from the host's ledger of releases that passed the
+health gate, never from plain `git rev-parse HEAD`. So a rollback interrupted
+after `git reset --hard` and run again still restores a healthy release, HEAD~N
+does not walk further back on a rerun, a host moved by hand is restored to what
+really ran, `commit=last-good` works from the ledger, a live .env that an old
+commit tracked is never overwritten, and an old error line in the logs does not
+fail a healthy rerun. Real playbooks against the prepared test host."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
+INVENTORY = os.environ.get("RUNBOOK_TEST_INVENTORY", "")
+REPO = "/root/echoelmusic"
+COMPOSE = REPO + "/backend"
+LEDGER = "/var/lib/runbook/releases.jsonl"
+# Short lock timings: an interrupted direct run's lock is free again a few seconds
+# after its last process on the host ended.
+SHORT_LOCK = ("-e", "runbook_lock_idle=3", "-e", "runbook_lock_stale_after=3", "-e", "runbook_lock_wait=120")
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not (HOST and INVENTORY), reason="needs RUNBOOK_TEST_HOST and RUNBOOK_TEST_INVENTORY (make integration)"),
+]
+
+
+def on_host(*argv: str, check: bool = False) -> str:
+    out = subprocess.run(["docker", "exec", HOST, *argv], capture_output=True, text=True)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def sha(rev: str) -> str:
+    return on_host("git", "-C", REPO, "rev-parse", rev + "^{commit}", check=True)
+
+
+def head() -> str:
+    return sha("HEAD")
+
+
+def health() -> tuple[str, str]:
+    out = on_host("curl", "-s", "-w", " %{http_code}", "--max-time", "5", "http://localhost:3000/health")
+    body, _, status = out.rpartition(" ")
+    return status, (json.loads(body).get("version", "") if status == "200" else "")
+
+
+def running_labels() -> set[str]:
+    ids = on_host("sh", "-c", f"cd {COMPOSE} && docker compose ps -q").split()
+    return {on_host("docker", "inspect", "-f", '{{index .Config.Labels "org.runbook.commit"}}', cid) for cid in ids}
+
+
+def ledger() -> list[dict]:
+    return [json.loads(line) for line in on_host("cat", LEDGER).splitlines() if line.strip()]
+
+
+def playbook(name: str, *extra: str) -> list[str]:
+    return ["ansible-playbook", "-i", INVENTORY, f"playbooks/{name}", *SHORT_LOCK, *extra]
+
+
+def run(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(playbook(name, *extra), cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    result.out = result.stdout + result.stderr  # type: ignore[attr-defined]
+    return result
+
+
+def interrupt_after_reset(name: str, target_sha: str, *extra: str) -> None:
+    """Start a run, SIGINT it as soon as `git reset --hard` moved HEAD to the target."""
+    proc = subprocess.Popen(playbook(name, *extra), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while head() != target_sha:
+            assert proc.poll() is None, "the run ended before it moved the work tree"
+            assert time.monotonic() < deadline, "the run never moved the work tree"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture()
+def on_v4():
+    """Start each case healthy on v4, its containers labelled with v4's commit."""
+    on_host("rm", "-rf", "/var/lib/runbook/run.lock")
+    on_host("git", "-C", REPO, "reset", "-q", "--hard", "v4", check=True)
+    result = run("rollback.yml", "-e", f"commit={sha('v4')}")
+    assert result.returncode == 0, result.out[-3000:]
+    assert health() == ("200", "v4")
+    assert running_labels() == {sha("v4")}
+    return sha("v4")
+
+
+def test_rerun_after_an_interrupted_rollback_to_a_bad_release_restores_the_last_good(on_v4):
+    bad = sha("v2")
+    interrupt_after_reset("rollback.yml", bad, "-e", f"commit={bad}")
+    assert head() == bad  # the interrupted run moved the tree and died
+    result = run("rollback.yml", "-e", f"commit={bad}")
+    assert result.returncode == 2, result.out[-3000:]
+    assert f"Rollback to {bad} failed its health gate" in result.out
+    assert f"restored {on_v4}, which is healthy again" in result.out
+    assert head() == on_v4
+    assert health() == ("200", "v4")
+    assert running_labels() == {on_v4}
+
+
+def test_rerun_of_head_1_after_an_interrupt_does_not_walk_further_back(on_v4):
+    v3 = sha("v3")
+    interrupt_after_reset("rollback.yml", v3, "-e", "commit=HEAD~1")
+    result = run("rollback.yml", "-e", "commit=HEAD~1")
+    assert result.returncode == 0, result.out[-3000:]
+    assert f"Rolled back from {on_v4} to {v3}, healthy" in result.out
+    assert health() == ("200", "v3")
+    entry = ledger()[-1]
+    assert (entry["commit"], entry["rolled_back_from"]) == (v3, on_v4)
+
+
+def test_a_host_moved_by_hand_is_judged_by_what_runs(on_v4):
+    """Someone ran `git reset --hard v2` and rebuilt nothing: v4 still serves."""
+    on_host("git", "-C", REPO, "reset", "-q", "--hard", "v2", check=True)
+    v3 = sha("v3")
+    result = run("rollback.yml", "-e", f"commit={v3}")
+    assert result.returncode == 0, result.out[-3000:]
+    assert f"Running now: {on_v4} (running containers (healthy))" in result.out
+    assert f"Rolled back from {on_v4} to {v3}" in result.out
+    assert health() == ("200", "v3")
+
+
+def test_last_good_comes_from_the_ledger(on_v4):
+    v3 = sha("v3")
+    assert run("rollback.yml", "-e", f"commit={v3}").returncode == 0
+    assert run("rollback.yml", "-e", f"commit={on_v4}").returncode == 0  # v4 again, by SHA
+    result = run("rollback.yml", "-e", "commit=last-good")
+    assert result.returncode == 0, result.out[-3000:]
+    assert f"Rolled back from {on_v4} to {v3}" in result.out
+    assert health() == ("200", "v3")
+    # v4 was rolled back from: the default target is not v4 again (no roll forward).
+    check = run("rollback.yml", "--check")
+    assert check.returncode == 0, check.out[-3000:]
+    assert f"Target default: {on_v4}" not in check.out
+
+
+def test_a_target_that_tracks_the_live_env_is_refused(on_v4):
+    """An old commit that tracked backend/.env: git reset --hard would overwrite the live one."""
+    before = on_host("sha256sum", COMPOSE + "/.env", check=True)
+    on_host("sh", "-c",
+            f"set -e; rm -rf /tmp/envrepo; git clone -q /srv/git/echoelmusic.git /tmp/envrepo; cd /tmp/envrepo; "
+            f"echo 'JWT_SECRET=committed-by-mistake' > backend/.env; git add -f backend/.env; "
+            f"git -c user.name=t -c user.email=t@t commit -q -m 'track .env'; git push -q origin HEAD:refs/heads/with-env; "
+            f"git -C {REPO} fetch -q origin with-env", check=True)
+    tracked = on_host("git", "-C", "/tmp/envrepo", "rev-parse", "HEAD", check=True)
+    result = run("rollback.yml", "-e", f"commit={tracked}")
+    assert result.returncode == 2, result.out[-3000:]
+    assert "it tracks backend/.env, which exist here untracked" in result.out
+    assert "changed=0" in result.out
+    assert on_host("sha256sum", COMPOSE + "/.env", check=True) == before
+    assert head() == on_v4
+    assert health() == ("200", "v4")
+
+
+def test_an_old_error_line_does_not_fail_a_healthy_rerun(on_v4):
+    """The gate reads the api's logs from the run's start only."""
+    on_host("systemctl", "stop", "postgresql", check=True)
+    on_host("curl", "-s", "--max-time", "5", "http://localhost:3000/api/health/db")
+    on_host("systemctl", "start", "postgresql", check=True)
+    logs = on_host("sh", "-c", f"cd {COMPOSE} && docker compose logs --no-color api")
+    assert "ERROR database check failed" in logs
+    result = run("rollback.yml", "-e", f"commit={on_v4}")
+    assert result.returncode == 0, result.out[-3000:]
+    assert "Already on" in result.out
+    assert "changed=0" in result.out
