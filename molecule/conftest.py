@@ -31,6 +31,16 @@ class App:
         body, status = out.rsplit(" ", 1)
         return status, json.loads(body).get("version", "") if status == "200" else ""
 
+    def label(self, service: str) -> str:
+        """The commit label (org.runbook.commit) of a compose service's running container."""
+        cid = self.host.check_output("cd %s && docker compose ps -q %s", self.compose_dir, service)
+        return self.host.check_output("docker inspect -f '{{index .Config.Labels \"org.runbook.commit\"}}' %s", cid)
+
+    def ledger(self) -> list[dict]:
+        """The host's release ledger, oldest first."""
+        text = self.host.file(self.state_dir + "/releases.jsonl").content_string
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
     def container(self, service: str) -> tuple[str, str]:
         """(state, release version) of a compose service's container."""
         cid = self.host.check_output("cd %s && docker compose ps -q %s", self.compose_dir, service)

@@ -20,7 +20,7 @@ from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
 from runbook.progress import Progress
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
-from runbook.release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
+from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
 from runbook.runner import LOCK_TOKEN_VAR, RunOutcome, RunRequest, execute, output_tail
 from runbook.streams import hangup_safe, silence

@@ -90,6 +90,9 @@ def envvars(project: Path) -> dict[str, str]:
         "PATH": path,
         "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(project / "roles"),
+        # runbook_guard (refuses templates in -e) also for playbooks not next to it
+        # (playbooks/internal/); ansible-runner appends its own callback dir.
+        "ANSIBLE_CALLBACK_PLUGINS": str(project / "playbooks" / "callback_plugins"),
         "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",

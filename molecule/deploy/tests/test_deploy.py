@@ -25,3 +25,17 @@ def test_snapshot_of_v4_state(host, app):
     commit = host.file("%s/snapshots/%s/COMMIT" % (app.state_dir, names[0]))
     assert commit.content_string.strip() == app.sha("v4")
     assert commit.mode == 0o600
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_running_containers_carry_the_commit_label(app, service):
+    assert app.label(service) == app.sha("v5")
+
+
+def test_ledger_records_v4_found_healthy_then_v5_past_the_gate(app):
+    entries = app.ledger()
+    assert [(e["commit"], e["source"]) for e in entries] == [
+        (app.sha("v4"), "healthy at the start of a run"),
+        (app.sha("v5"), "passed the health gate"),
+    ]
+    assert "rolled_back_from" not in entries[-1]  # a deploy moves forward

@@ -41,3 +41,18 @@ def test_snapshot_of_v4_state(host, app):
     assert "backend/.env" in listing
     assert "backend/release.json" in listing
     assert '"v4"' in host.check_output("tar -xzOf %s backend/release.json", snap + "/backend.tar.gz")
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_running_containers_carry_the_commit_label(app, service):
+    assert app.label(service) == app.sha("v3")
+
+
+def test_ledger_records_v4_found_healthy_then_v3_past_the_gate(host, app):
+    entries = app.ledger()
+    assert [(e["commit"], e["source"]) for e in entries] == [
+        (app.sha("v4"), "healthy at the start of a run"),
+        (app.sha("v3"), "passed the health gate"),
+    ]  # the idempotence run recorded nothing more
+    assert entries[-1]["rolled_back_from"] == app.sha("v4")
+    assert host.file(app.state_dir + "/releases.jsonl").mode == 0o600

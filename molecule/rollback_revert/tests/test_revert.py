@@ -25,3 +25,14 @@ def test_snapshots_taken_before_each_attempt(host, app):
     for name in names:
         commit = host.file("%s/snapshots/%s/COMMIT" % (app.state_dir, name))
         assert commit.content_string.strip() == app.sha("v4")
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_restored_containers_carry_v4s_commit_label(app, service):
+    assert app.label(service) == app.sha("v4")
+
+
+def test_ledger_holds_only_v4(app):
+    """v4 was recorded healthy before the first attempt moved anything; neither
+    failed release (v2, v6) ever passed the gate."""
+    assert [e["commit"] for e in app.ledger()] == [app.sha("v4")]

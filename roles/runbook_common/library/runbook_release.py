@@ -251,7 +251,7 @@ def probe(module):
     repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
     head = rev(repo, "HEAD")
     rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
-    dirty = [line[3:] for line in out.splitlines() if line.strip()] if rc == 0 else []
+    dirty = [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else []
     services = running_release(compose_dir, p["label"])
     status = health(p["health_url"], p["health_timeout"])
     entries = read_ledger(state_dir)
