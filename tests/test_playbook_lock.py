@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -168,3 +169,28 @@ def test_a_run_gives_back_only_its_own_lock(api_stopped):
     result = run("internal/release_lock.yml", "-e", "runbook_lock_token=0123abcd")
     assert "gave the lock back" in result.stdout
     assert lock_owner() is None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_cli_interrupted_gives_its_lock_back_at_once(api_hung, tmp_path, sig):
+    """Through the CLI, an interrupt stops ansible-playbook, gives the lock back on the
+    host by the run's token (no waiting for staleness) and finishes the record."""
+    runs = tmp_path / "runs"
+    cli = subprocess.Popen([sys.executable, "-m", "runbook", "run", "outage", "-i", INVENTORY],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=dict(os.environ, RUNBOOK_RUNS_DIR=str(runs)))
+    try:
+        wait_for(lambda: lock_owner() is not None, 60, "the run to take the lock")
+        token = lock_owner()["token"]
+        time.sleep(2)
+        cli.send_signal(sig)
+        out, _ = cli.communicate(timeout=180)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 130, out[-3000:]
+    assert lock_owner() is None, out[-3000:]  # given back, not left to go stale
+    assert not on_host("sh", "-c", f"grep -l RUNBOOK_RUN_TOKEN={token} /proc/[0-9]*/environ 2>/dev/null").stdout
+    (record,) = [json.loads(path.read_text()) for path in runs.glob("*/run.json")]
+    assert record["result"] == "interrupted"
+    assert record["lock_token"] == token
