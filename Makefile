@@ -8,12 +8,17 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 CACHE := $(CURDIR)/.cache
 RUN := PATH=$(BIN):$$PATH
-SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# `make molecule S=rollback` runs one scenario; JOBS scenarios run at a time.
+S ?=
+JOBS ?= 2
 
 .PHONY: test demo lint syntax unit molecule integration deps venv engine images clean
 
-test: lint unit molecule integration
-	@echo "make test: all passed"
+test:
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint unit molecule integration; \
+	$(RUN) python testbed/suite.py --report; \
+	echo "make test: all passed in $$(( $$(date +%s) - start ))s"
 
 deps: venv engine images
 
@@ -47,14 +52,11 @@ unit: venv
 	$(RUN) pytest -m 'not integration' -q
 
 molecule: venv images
-	@for s in $(SCENARIOS); do \
-	  echo "=== molecule test -s $$s"; \
-	  $(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) molecule test -s $$s || exit 1; \
-	done
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) python testbed/suite.py --jobs $(JOBS) $(S)
 	-docker volume prune -f >/dev/null
 
 integration: venv images
-	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q --durations=8
 
 # Not part of `make test`: times a rollback by the runbook's own commands against
 # rollback.yml on two identical test hosts and prints the ratios.

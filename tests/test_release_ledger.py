@@ -181,3 +181,38 @@ def test_an_old_error_line_does_not_fail_a_healthy_rerun(on_v4):
     assert result.returncode == 0, result.out[-3000:]
     assert "Already on" in result.out
     assert "changed=0" in result.out
+
+
+def test_a_full_disk_refuses_the_snapshot_and_snapshot_false_goes_on(on_v4):
+    """The state dir on a 2 MB filesystem: the snapshot would not fit; the rollback
+    stops before anything changes and says how to go on without one."""
+    tiny = "/srv/runbook-tiny"
+    on_host("sh", "-c", f"umount {tiny} 2>/dev/null; mkdir -p {tiny} && mount -t tmpfs -o size=2m tmpfs {tiny}",
+            check=True)
+    try:
+        v3 = sha("v3")
+        refused = run("rollback.yml", "-e", f"commit={v3}", "-e", f"runbook_state_dir={tiny}")
+        assert refused.returncode == 2, refused.out[-3000:]
+        assert f"Not enough free space for the snapshot under {tiny}" in refused.out
+        assert "run again with -e snapshot=false" in refused.out
+        assert "changed=0" in refused.out
+        assert head() == on_v4 and health() == ("200", "v4")
+        done = run("rollback.yml", "-e", f"commit={v3}", "-e", f"runbook_state_dir={tiny}", "-e", "snapshot=false")
+        assert done.returncode == 0, done.out[-3000:]
+        assert f"Rolled back from {on_v4} to {v3}, healthy; snapshot none" in done.out
+        assert health() == ("200", "v3")
+    finally:
+        on_host("umount", tiny)
+
+
+def test_failed_attempts_do_not_pile_snapshots_up(on_v4):
+    """Snapshots are pruned to the last git_rollback_snapshot_keep (5) in `always:`,
+    after failed attempts too (here keep=2, three failed attempts)."""
+    bad = sha("v2")
+    for _ in range(3):
+        result = run("rollback.yml", "-e", f"commit={bad}", "-e", "compose_deploy_health_timeout=3",
+                     "-e", "git_rollback_snapshot_keep=2")
+        assert result.returncode == 2 and "which is healthy again" in result.out, result.out[-3000:]
+    names = on_host("ls", "/var/lib/runbook/snapshots").split()
+    assert len(names) == 2, names
+    assert health() == ("200", "v4")
