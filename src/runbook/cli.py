@@ -47,10 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report")
     run_cmd.add_argument("scenario", metavar="SCENARIO")
-    run_cmd.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
-    run_cmd.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
-    run_cmd.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
-                         help="extra variable accepted by the scenario (repeatable)")
+    _add_host_options(run_cmd, "extra variable accepted by the scenario (repeatable)")
     run_cmd.add_argument("--check", action="store_true",
                          help="dry run: ansible --check, nothing changes (needs no --yes)")
     run_cmd.add_argument("--yes", action="store_true", help="confirm a destructive scenario without asking")
@@ -68,13 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
                     "(an interrupted run gives its lock back itself). With --token, exactly that run's "
                     "lock is released (lock_token in its run.json); without, only a lock whose "
                     "heartbeat is stale. Runs playbooks/internal/release_lock.yml.")
-    unlock_cmd.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
-    unlock_cmd.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
-    unlock_cmd.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
-                            help="a contract variable, e.g. runbook_state_dir=/var/lib/runbook (repeatable)")
+    _add_host_options(unlock_cmd, "a contract variable, e.g. runbook_state_dir=/var/lib/runbook (repeatable)")
     unlock_cmd.add_argument("--token", metavar="TOKEN",
                             help="release the lock of the run with this lock token, stale or not")
     return parser
+
+
+def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) -> None:
+    """-i, -l and -e, as `run` and `unlock-stale` both take them."""
+    command.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
+    command.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
+    command.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
+                         help=extra_vars_help)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
