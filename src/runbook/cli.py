@@ -133,7 +133,7 @@ def _var_summary(scenario: Scenario) -> str:
         default = spec.default
         if isinstance(default, bool):
             default = "true" if default else "false"
-        parts.append(f"{name}={default}" if default is not None else name)
+        parts.append(f"{name}={default}" if default not in (None, "") else name)  # empty: the playbook picks (see its description)
     return ", ".join(parts) or "-"
 
 
