@@ -43,7 +43,7 @@ lint: venv
 	$(MAKE) syntax
 
 syntax: venv
-	@for p in playbooks/*.yml; do \
+	@for p in playbooks/*.yml playbooks/internal/*.yml; do \
 	  echo "syntax-check $$p"; \
 	  $(RUN) ansible-playbook -i localhost, --syntax-check "$$p"; \
 	done
