@@ -31,9 +31,12 @@ class App:
         body, status = out.rsplit(" ", 1)
         return status, json.loads(body).get("version", "") if status == "200" else ""
 
+    def container_id(self, service: str) -> str:
+        return self.host.check_output("cd %s && docker compose ps -q %s", self.compose_dir, service)
+
     def label(self, service: str) -> str:
         """The commit label (org.runbook.commit) of a compose service's running container."""
-        cid = self.host.check_output("cd %s && docker compose ps -q %s", self.compose_dir, service)
+        cid = self.container_id(service)
         return self.host.check_output("docker inspect -f '{{index .Config.Labels \"org.runbook.commit\"}}' %s", cid)
 
     def ledger(self) -> list[dict]:
@@ -43,7 +46,7 @@ class App:
 
     def container(self, service: str) -> tuple[str, str]:
         """(state, release version) of a compose service's container."""
-        cid = self.host.check_output("cd %s && docker compose ps -q %s", self.compose_dir, service)
+        cid = self.container_id(service)
         state = self.host.check_output("docker inspect -f '{{.State.Status}}' %s", cid)
         release = json.loads(self.host.check_output("docker exec %s cat /app/release.json", cid))
         return state, release["version"]

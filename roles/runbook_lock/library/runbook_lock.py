@@ -76,7 +76,9 @@ BEAT_PID = "heartbeat.pid"
 BEAT_INTERVAL = 5
 
 # The heartbeat process. Its own environment is cleaned of the token, so it
-# never counts itself as a process of the run.
+# never counts itself as a process of the run. Its /proc scan twins
+# run_processes() below on purpose: it runs detached as its own `python -c`,
+# after this module (sent pipelined, never a file on the host) has exited.
 HEARTBEAT = r"""
 import json, os, sys, time
 lock, token, env_name, idle, interval = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
