@@ -207,8 +207,8 @@ def test_a_full_disk_refuses_the_snapshot_and_snapshot_false_goes_on(on_v4):
 
 
 def test_failed_attempts_do_not_pile_snapshots_up(on_v4):
-    """Snapshots are pruned to the last git_rollback_snapshot_keep (5) in `always:`,
-    after failed attempts too (here keep=2, three failed attempts)."""
+    """Snapshots are pruned to the last git_rollback_snapshot_keep (5) each time one is
+    taken, so failed attempts do not pile them up either (here keep=2, three failed attempts)."""
     bad = sha("v2")
     for _ in range(3):
         result = run("rollback.yml", "-e", f"commit={bad}", "-e", "compose_deploy_health_timeout=3",

@@ -214,7 +214,7 @@ def test_plain_value_is_not_refused(inventory: str) -> None:
     result = run("-i", inventory, "playbooks/rollback.yml", "-e", "commit=HEAD~1")
     output = result.stdout + result.stderr
     assert GUARD_TEXT not in output
-    assert re.search(r"TASK \[Check the commit before anything changes\].*?\nok: \[" + HOST + r"\]",
+    assert re.search(r"TASK \[Check the inputs before anything changes\].*?\nok: \[" + HOST + r"\]",
                      result.stdout, re.S), output[-3000:]
 
 

@@ -1,4 +1,5 @@
-"""Refuse ``-e`` values that carry a Jinja template, before anything is templated.
+"""Refuse ``-e`` values that carry a Jinja template, and ``--skip-tags`` that
+would skip the input checks or the run lock, before anything is templated.
 
 Why this exists
 ---------------
@@ -55,6 +56,13 @@ merged extra vars ansible-core itself loaded (``load_extra_vars``' cache, which
 also holds the contents of vault-encrypted ``@file`` s). Every key and value,
 recursively, is refused when it contains ``{{``, ``{%`` or ``{#``.
 
+Tags
+----
+Every playbook tags its input checks and its run lock ``always``: they run
+under any ``--tags``. Only ``--skip-tags always`` or ``--skip-tags tagged``
+would skip them (ansible/playbook/taggable.py, ``evaluate_tags``;
+``--skip-tags all`` keeps ``always`` tasks), so those two are refused.
+
 Literal braces
 --------------
 A caller who really needs a value with braces passes it in a vars file marked
@@ -89,9 +97,12 @@ DOCUMENTATION = """
         value, at any depth) contains C({{), C({%) or C({#). Silent otherwise.
       - Values marked C(!unsafe) in a vars file are not templated by Ansible
         and are let through.
+      - Also exits with status 2 when C(--skip-tags) names C(always) or C(tagged),
+        which would skip the playbooks' input checks and run lock.
 """
 
 MARKERS = ("{{", "{%", "{#")
+UNSKIPPABLE = ("always", "tagged")
 EXIT_REFUSED = 2
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -195,6 +206,17 @@ def message(names: list[str]) -> str:
             "give plain values")
 
 
+def refused_skip_tags() -> list[str]:
+    """The --skip-tags values that would skip the input checks and the lock."""
+    skipped = context.CLIARGS.get("skip_tags") or ()
+    return [tag for tag in UNSKIPPABLE if tag in skipped]
+
+
+def skip_tags_message(tags: list[str]) -> str:
+    return (f"runbook: refused --skip-tags {','.join(tags)}: the input checks and the run lock are tagged "
+            "always and never skipped; skip a scenario step instead (ansible-playbook --list-tags PLAYBOOK)")
+
+
 class CallbackModule(CallbackBase):
     """Refuses templated -e values when ansible-playbook loads its callbacks; silent otherwise."""
 
@@ -206,8 +228,9 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = refused_names()
-        if names:
+        tags = refused_skip_tags()
+        if names or tags:
             sys.stdout.flush()
-            sys.stderr.write(message(names) + "\n")
+            sys.stderr.write((message(names) if names else skip_tags_message(tags)) + "\n")
             sys.stderr.flush()
             raise SystemExit(EXIT_REFUSED)

@@ -13,7 +13,8 @@ action=probe reads (and changes nothing in the app):
     default (last-good when the ledger has one, else HEAD~1);
   - untracked or ignored files (a live .env) that the target commit tracks,
     which `git reset --hard` would overwrite or delete;
-  - the compose files and the services that build, for the commit label;
+  - the compose files and the services that build, for the commit label, and
+    whether each of them runs with the target's label (labelled);
   - the host's clock, free space for a snapshot.
   "The release that ran before" (from) is the commit of the running
   containers when they answer healthy, else the last release of the ledger,
@@ -23,6 +24,17 @@ action=probe reads (and changes nothing in the app):
   moves, so a rerun after any interrupt still knows it.
 
 action=record appends a release that passed the health gate to the ledger.
+
+action=snapshot backs the compose directory up before the code moves, in one
+round trip: optionally records the running release in the ledger first
+(record_commit), refuses when the snapshot would not fit, writes
+<state_dir>/snapshots/<host UTC time>-<commit>/ (folders 0700, files 0600:
+<compose dir name>.tar.gz with its .env, COMMIT, and env when the environment
+file lives outside the compose directory) and keeps the last `keep` snapshots.
+
+action=label writes the compose override that labels the images a release
+builds with its commit (org.runbook.commit), in the state dir; the app's own
+files are never touched.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ DOCUMENTATION = r"""
 module: runbook_release
 short_description: Probe the app's release state, or record a healthy release in the host's ledger
 options:
-  action: {type: str, choices: [probe, record], default: probe, description: What to do.}
+  action: {type: str, choices: [probe, record, snapshot, label], default: probe, description: What to do.}
   repo_dir: {type: path, description: The app's git work tree (probe).}
   compose_dir: {type: path, description: The directory of the compose file (probe).}
   state_dir: {type: path, required: true, description: The contract's runbook_state_dir; the ledger is releases.jsonl in it.}
@@ -46,6 +58,11 @@ options:
   keep: {type: int, default: 100, description: Ledger entries kept.}
   source: {type: str, default: passed the health gate, description: Why the release is recorded (record).}
   rolled_back_from: {type: str, default: '', description: 'The release a rollback moved away from (record): when the commit is its ancestor (needs repo_dir), it is never last-good again until redeployed.'}
+  env_file: {type: path, description: The app's environment file (snapshot).}
+  record_commit: {type: str, default: '', description: 'A healthy running release to record in the ledger before the snapshot (snapshot).'}
+  snapshot_keep: {type: int, default: 5, description: Snapshots kept (snapshot).}
+  path: {type: path, description: Where the label override is written (label).}
+  services: {type: list, elements: str, default: [], description: The services that build (label).}
 """
 
 import json
@@ -53,9 +70,11 @@ import os
 import re
 import shutil
 import subprocess
+import tarfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
@@ -252,8 +271,14 @@ def probe(module):
     head = rev(repo, "HEAD")
     rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
     dirty = [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else []
-    services = running_release(compose_dir, p["label"])
-    status = health(p["health_url"], p["health_timeout"])
+    # The slow reads (docker compose starts, the health request) run side by side.
+    files = compose_files(compose_dir)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        running = pool.submit(running_release, compose_dir, p["label"])
+        answered = pool.submit(health, p["health_url"], p["health_timeout"])
+        building = pool.submit(build_services, compose_dir, files) if files else None
+        services, status = running.result(), answered.result()
+        built = building.result() if building else []
     entries = read_ledger(state_dir)
     origin, origin_source = where_from(p, head, dirty, services, status, entries)
     # The running release is healthy but not yet the ledger's last: the caller
@@ -262,23 +287,110 @@ def probe(module):
     good = last_good(entries, origin)
     to, named, error = target_of(p, origin, good)
     rc, out, _ = git(repo, "log", "--oneline", "--decorate", "-n", str(p["log_lines"]))
-    files = compose_files(compose_dir)
     return dict(
         head=head, dirty=dirty, log=out.splitlines() if rc == 0 else [],
         running={"services": services, "status": status, "healthy": status == 200},
         origin=origin, origin_source=origin_source, record_origin=record_origin,
         ledger=entries[-10:], last_good=good,
         to=to, target=named, target_error=error,
+        # Every service that builds runs with the target's commit label (a stack
+        # started by hand carries none: the next release relabels it).
+        labelled=bool(to) and all(services.get(name) == to for name in built),
         collisions=collisions(repo, head, to) if head else [],
-        compose_files=files, build_services=build_services(compose_dir, files) if files else [],
+        compose_files=files, build_services=built,
         now=time.time(), compose_bytes=tree_bytes(compose_dir), state_free_bytes=free_bytes(state_dir),
     )
+
+
+SNAPSHOT_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$")
+HEADROOM = 10 * 1048576  # plan for the uncompressed size plus 10 MB
+
+
+def private_dir(path):
+    """Create path and any missing parents with mode 0700."""
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for folder in reversed(missing):
+        os.mkdir(folder, 0o700)
+
+
+def write_private(path, data):
+    """Write bytes to a new 0600 file, atomically."""
+    temporary = path + ".tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(temporary, path)
+
+
+def prune_snapshots(root, keep):
+    """Remove the oldest snapshots beyond `keep` (names sort by time)."""
+    names = sorted(name for name in os.listdir(root) if SNAPSHOT_NAME.match(name))
+    removed = names[:max(len(names) - keep, 0)]
+    for name in removed:
+        shutil.rmtree(os.path.join(root, name))
+    return [os.path.join(root, name) for name in removed]
+
+
+def snapshot(module):
+    p = module.params
+    compose_dir, state_dir, commit = p["compose_dir"], p["state_dir"], p["commit"]
+    needed = tree_bytes(compose_dir) + HEADROOM
+    free = free_bytes(state_dir)
+    if 0 <= free <= needed:
+        module.fail_json(msg=(
+            "Not enough free space for the snapshot under %s (%.1f MB free, about %.1f MB needed); "
+            "free some space (runbook section 5) or run again with -e snapshot=false. Nothing was changed."
+            % (state_dir, free / 1048576.0, needed / 1048576.0)))
+    root = os.path.join(state_dir, "snapshots")
+    path = os.path.join(root, "%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), commit[:12]))
+    if module.check_mode:
+        return dict(changed=True, path=path, recorded=None, pruned=[])
+    recorded = None
+    if p["record_commit"]:
+        entries = read_ledger(state_dir)
+        if not entries or entries[-1]["commit"] != p["record_commit"]:
+            recorded = append_ledger(state_dir, p["record_commit"], p["scenario"], "healthy at the start of a run", p["keep"])
+    private_dir(path)
+    archive = os.path.join(path, os.path.basename(compose_dir.rstrip("/")) + ".tar.gz")
+    fd = os.open(archive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        tar.add(compose_dir, arcname=os.path.basename(compose_dir.rstrip("/")))
+    os.replace(archive + ".tmp", archive)
+    env_file = p["env_file"] or ""
+    if env_file and os.path.exists(env_file) and not env_file.startswith(compose_dir.rstrip("/") + "/"):
+        with open(env_file, "rb") as f:
+            write_private(os.path.join(path, "env"), f.read())
+    write_private(os.path.join(path, "COMMIT"), (commit + "\n").encode())
+    pruned = prune_snapshots(root, max(p["snapshot_keep"], 1))
+    return dict(changed=True, path=path, recorded=recorded, pruned=pruned)
+
+
+def label(module):
+    """The compose override naming the commit of the images each building service makes."""
+    p = module.params
+    override = {"services": {service: {"build": {"labels": {p["label"]: p["commit"]}}} for service in p["services"]}}
+    data = ("# Written by runbook: the commit the images of %s are built from.\n%s\n"
+            % (p["compose_dir"] or "the app", json.dumps(override, indent=2, sort_keys=True))).encode()
+    try:
+        with open(p["path"], "rb") as f:
+            if f.read() == data:
+                return dict(changed=False, path=p["path"])
+    except OSError:
+        pass
+    if not module.check_mode:
+        private_dir(os.path.dirname(p["path"]))
+        write_private(p["path"], data)
+    # Bookkeeping in the state dir, not host state: never a change.
+    return dict(changed=False, path=p["path"])
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type="str", choices=["probe", "record"], default="probe"),
+            action=dict(type="str", choices=["probe", "record", "snapshot", "label"], default="probe"),
             repo_dir=dict(type="path"),
             compose_dir=dict(type="path"),
             state_dir=dict(type="path", required=True),
@@ -293,8 +405,14 @@ def main():
             keep=dict(type="int", default=100),
             source=dict(type="str", default="passed the health gate"),
             rolled_back_from=dict(type="str", default=""),
+            env_file=dict(type="path"),
+            record_commit=dict(type="str", default=""),
+            snapshot_keep=dict(type="int", default=5),
+            path=dict(type="path"),
+            services=dict(type="list", elements="str", default=[]),
         ),
-        required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",))],
+        required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",)),
+                     ("action", "snapshot", ("compose_dir", "commit")), ("action", "label", ("path", "commit"))],
         supports_check_mode=True,
     )
     p = module.params
@@ -311,6 +429,10 @@ def main():
             left = ""
         entry = append_ledger(p["state_dir"], p["commit"], p["scenario"], p["source"], p["keep"], left)
         module.exit_json(changed=False, recorded=entry)
+    if p["action"] == "snapshot":
+        module.exit_json(**snapshot(module))
+    if p["action"] == "label":
+        module.exit_json(**label(module))
     module.exit_json(changed=False, **probe(module))
 
 

@@ -34,7 +34,7 @@ description:
 options:
   state_dir: {type: path, required: true, description: Where the lock lives (the contract's runbook_state_dir).}
   state: {type: str, choices: [acquired, released], default: acquired, description: Take or give back.}
-  token: {type: str, default: '', description: This run's token; release only removes a lock holding it.}
+  token: {type: str, default: '', description: "This run's token (hex); acquiring without one makes one (returned as RV(token)); release only removes a lock holding it."}
   owner: {type: str, default: '', description: Who runs (user@controller), shown to a run that has to wait.}
   scenario: {type: str, default: '', description: The scenario that runs.}
   wait: {type: int, default: 300, description: Seconds a second run waits for the lock before refusing.}
@@ -49,6 +49,7 @@ options:
 
 RETURN = r"""
 held: {description: True when this run holds the lock now, type: bool}
+token: {description: The token the lock holds for this run (given or made), type: str}
 created_state_dir: {description: True when acquiring created state_dir, type: bool}
 took_over: {description: The stale lock's owner data when one was taken over, else null, type: dict}
 holder: {description: The lock's owner data after the call (null when free), type: dict}
@@ -59,6 +60,7 @@ import errno
 import fcntl
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -286,6 +288,8 @@ def stop_leftovers(module: AnsibleModule) -> list:
         time.sleep(1)
         leftovers = run_processes(p["env_name"], p["token"])
     stopped = list(leftovers)
+    if not leftovers:
+        return stopped
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in leftovers:
             try:
@@ -362,11 +366,25 @@ def main() -> None:
     )
     if module.check_mode:
         module.exit_json(changed=False, held=False, created_state_dir=False, took_over=None, holder=None,
-                         msg="check mode: no lock taken or given back")
+                         token=module.params["token"], msg="check mode: no lock taken or given back")
+    try:
+        act(module)
+    except PermissionError as exc:
+        module.fail_json(msg="Cannot write the run lock under %s as %s (%s): log in as root or add become (-b)."
+                         % (module.params["state_dir"], pwd.getpwuid(os.geteuid()).pw_name, exc.strerror))
+
+
+def act(module: AnsibleModule) -> None:
+    """Take or give back the lock, as the module's parameters say, and exit."""
     if module.params["state"] == "acquired":
         if not module.params["token"]:
-            module.fail_json(msg="runbook_lock: a token is needed to take the lock")
+            # A direct ansible-playbook run: the token is made here, on the host.
+            module.params["token"] = os.urandom(8).hex()
         result = acquire(module)
+        result["token"] = module.params["token"]
+        if result.get("took_over"):
+            gone = result["took_over"]
+            module.warn("Took over a stale lock (no heartbeat for %ss): %s" % (gone.get("heartbeat_age"), describe(gone)))
     else:
         result = release(module)
     module.exit_json(changed=False, **result)
