@@ -10,6 +10,7 @@ import pytest
 from runbook.catalog import CatalogError, load_catalog, read_scenario
 from runbook.cli import main
 from runbook.errors import BadInput
+from runbook.listing import listing
 
 
 def write(path: Path, text: str) -> Path:
@@ -101,11 +102,76 @@ def test_get_names_unknown_and_uncatalogued_scenarios(project: Path) -> None:
 def test_list_prints_a_table(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "SEVERITY" in out and "DESTRUCTIVE" in out
-    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    assert lines["scenario"][1:4] == ["P1", "T", "no"]
+    assert out.splitlines()[0].split() == ["SCENARIO", "SEVERITY", "SECTION", "DESTRUCTIVE", "TITLE"]
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if not line.startswith(" ")}
+    assert lines["scenario"][1:] == ["P1", "T", "no", "Test", "scenario"]
     assert lines["wipe"][1:4] == ["P3", "D", "yes"]
     assert "uncatalogued: playbooks/helper.yml" in out
+
+
+def test_list_is_sorted_by_severity_then_section(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "playbooks" / "rollback.yml", HEADER.format(severity="P0"))
+    write(project / "playbooks" / "outage.yml", HEADER.format(severity="P0").replace("section: 7", "section: 1"))
+    write(project / "playbooks" / "disk.yml", HEADER.format(severity="P1").replace("section: 7", "section: 10"))
+    write(project / "playbooks" / "checks.yml",
+          HEADER.format(severity="P1").replace("section: 7", "section: Quick Diagnostics"))
+    assert main(["list"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:] if not line.startswith(" ")]
+    # P0 by section (1, 7); P1: numbered sections first (10), then named ones by name (Quick Diagnostics, T); P3
+    assert rows[:6] == ["outage", "rollback", "disk", "checks", "scenario", "wipe"]
+    assert main(["list", "--json"]) == 0
+    names = [item["name"] for item in json.loads(capsys.readouterr().out)["scenarios"]]
+    assert names == rows[:6]
+
+
+def test_list_shows_the_accepted_values_of_each_extra_var(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    var_lines = [" ".join(line.split()) for line in out.splitlines() if line.startswith("  -e ")]
+    assert var_lines == [
+        "-e api_token=API_TOKEN A token the scenario uses",
+        "-e fail_step=true|false Fail on purpose; default false",
+        "-e sleep_seconds=N Seconds to wait in the middle; default 0",
+        "-e payments=off|on Turn payments off or on; default off",
+        "-e commit=COMMIT Target commit, a 7-40 hex SHA or HEAD~N; default HEAD~1",
+    ]
+    # under their scenario, in the header's order
+    lines = out.splitlines()
+    row = next(index for index, line in enumerate(lines) if line.startswith("scenario "))
+    assert lines[row + 1].startswith("  -e api_token=")
+
+
+@pytest.mark.parametrize("columns", [100, 60])
+def test_list_fits_the_console(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                               columns: int) -> None:
+    """On a terminal of 100 (or 60) columns nothing is longer; long descriptions wrap under themselves."""
+    long = "Snapshot the app directory first, false when the disk is full or the operator says so " * 2
+    write(project / "playbooks" / "rollback.yml",
+          HEADER.format(severity="P0").replace("description: Target commit", f"description: {long}"))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich treats the captured output as a terminal
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    words = " ".join(" ".join(lines).split())
+    assert " ".join(long.split()) in words  # wrapped, not cut
+
+
+def test_the_real_catalog_fits_100_columns_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    catalog = load_catalog(root)
+    lines = listing(catalog, 100)
+    assert max(len(line) for line in lines) <= 100
+    assert [line.split()[0] for line in lines[1:] if not line.startswith(" ")][:1] == ["outage"]
+
+
+def test_run_without_a_scenario_lists_them_and_exits_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("SCENARIO")
+    assert "scenario " in captured.out and "wipe " in captured.out
+    assert captured.err.splitlines() == [
+        "runbook: error: name a scenario: runbook run SCENARIO [-i INVENTORY] (scenarios above)"]
 
 
 def test_list_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,8 @@
-"""Read ansible-runner events: what each task did on each host, and when."""
+"""Read ansible-runner events: what each task did on each host, and when.
+
+Which results a person needs to see during a run is decided here from the
+event's fields, never from a task's name: `worth_showing`.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,27 @@ _RESULT_EVENTS = {
     "runner_on_async_ok": "ok",
 }
 STATUSES = ("ok", "changed", "failed", "ignored", "skipped", "unreachable")
+_BUILTIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 # Ansible's own argument-spec check before each role: not a runbook step.
-_NOISE_PREFIX = "Validating arguments against arg spec"
-_DEBUG_ACTIONS = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
+ARGUMENT_CHECK = "validate_argument_spec"
+DEBUG = "debug"
+# Actions that only move data or structure inside Ansible; never a step on the host.
+BOOKKEEPING_ACTIONS = frozenset({
+    "set_fact", "set_stats", "include_role", "include_tasks", "import_role", "import_tasks",
+    "import_playbook", "include_vars", "meta", "add_host", "group_by", ARGUMENT_CHECK,
+})
+# Roles whose steps are bookkeeping of the run itself (the run lock and its heartbeat).
+BOOKKEEPING_ROLES = frozenset({"runbook_lock", "runbook_common"})
 _STAT_KEYS = ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored", "processed")
+
+
+def action_of(data: dict[str, Any]) -> str:
+    """The module a task ran, without the builtin collection's prefix (`debug`, `set_fact`)."""
+    action = str(data.get("resolved_action") or data.get("task_action") or "")
+    for prefix in _BUILTIN_PREFIXES:
+        if action.startswith(prefix):
+            return action[len(prefix):]
+    return action
 
 
 @dataclass(frozen=True)
@@ -33,7 +54,9 @@ class TaskResult:
     start: datetime | None
     end: datetime | None
     message: str = ""
-    note: str = ""  # what a debug task said, shown under the host's line
+    note: str = ""  # what a debug task said or a module warned, shown under the host's line
+    role: str = ""  # the role the task belongs to; "" for a task of the play itself
+    action: str = ""  # see action_of
 
     @property
     def duration(self) -> float:
@@ -41,10 +64,33 @@ class TaskResult:
             return 0.0
         return max((self.end - self.start).total_seconds(), 0.0)
 
+    @property
+    def bookkeeping(self) -> bool:
+        """Ansible's own data moves and checks, and the run lock's steps: no change to the host's service."""
+        return self.action in BOOKKEEPING_ACTIONS or self.role in BOOKKEEPING_ROLES
 
-def is_noise(task: str) -> bool:
-    """True for tasks Ansible adds itself (role argument validation)."""
-    return task.startswith(_NOISE_PREFIX)
+
+def worth_showing(result: TaskResult) -> bool:
+    """Whether the quiet live progress shows this result.
+
+    Shown: every failure and unreachable host (bookkeeping too), every change
+    that is not bookkeeping, and what a debug task said (the health gate's
+    verdict, the diagnosis, the snapshot's name: a message to the operator,
+    from any role). Hidden: skipped steps, ignored failures, plain ok steps,
+    and bookkeeping that went well.
+    """
+    if result.status in ("failed", "unreachable"):
+        return True
+    if result.status == "ok":  # a debug message, or a module's warning (a stale lock taken over)
+        return bool(result.note.strip())
+    return result.status == "changed" and not result.bookkeeping
+
+
+def result_note(res: dict[str, Any], action: str) -> str:
+    """What a debug task printed, and any warning a module gave, as lines."""
+    lines = [debug_note(res)] if action == DEBUG else []
+    lines += [f"warning: {' '.join(str(text).split())}" for text in res.get("warnings") or []]
+    return "\n".join(line for line in lines if line)
 
 
 def debug_note(res: dict[str, Any]) -> str:
@@ -60,13 +106,18 @@ def debug_note(res: dict[str, Any]) -> str:
     return str(msg)
 
 
-def task_result(event: dict[str, Any]) -> TaskResult | None:
-    """The host result carried by one event, or None for other events and Ansible's own checks."""
+def task_result(event: dict[str, Any], argument_checks: bool = False) -> TaskResult | None:
+    """The host result carried by one event, or None for other events.
+
+    Ansible's own argument-spec checks that passed count only with
+    `argument_checks` (`runbook run -v` shows them; the report leaves them out).
+    """
     status = _RESULT_EVENTS.get(str(event.get("event")))
     if status is None:
         return None
     data = event.get("event_data") or {}
-    if is_noise(str(data.get("task") or "")):
+    action = action_of(data)
+    if action == ARGUMENT_CHECK and status in ("ok", "skipped") and not argument_checks:
         return None
     res = data.get("res") if isinstance(data.get("res"), dict) else {}
     if status == "ok" and res.get("changed"):
@@ -82,7 +133,9 @@ def task_result(event: dict[str, Any]) -> TaskResult | None:
         start=parse_time(data.get("start")) or end,
         end=end,
         message=failure_message(res) if status in ("failed", "ignored", "unreachable") else "",
-        note=debug_note(res) if status == "ok" and data.get("task_action") in _DEBUG_ACTIONS else "",
+        note=result_note(res, action) if status in ("ok", "changed") else "",
+        role=str(data.get("role") or ""),
+        action=action,
     )
 
 
