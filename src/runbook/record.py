@@ -6,8 +6,11 @@ rc, command), our summary `run.json` and the incident report `report.md`.
 
 from __future__ import annotations
 
+import getpass
 import json
+import re
 import shutil
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +21,8 @@ from runbook.errors import BadInput
 RUN_FILE = "run.json"
 REPORT_FILE = "report.md"
 RUNNING = "running"
+# --incident: a ticket or incident id as trackers write them (INC-42, PD#1234, 2026.03.01-a).
+INCIDENT_PATTERN = re.compile(r"[A-Za-z0-9_.#-]{1,64}")
 
 
 @dataclass
@@ -42,6 +47,9 @@ class RunRecord:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     lock_token: str | None = None  # passed as runbook_lock_token; `runbook unlock-stale --token` takes it
+    operator: str = ""  # who ran it: user@controller host
+    incident: str | None = None  # --incident ID
+    escalation_contacts: dict[str, Any] = field(default_factory=dict)  # from the inventory, read at the start
 
     @property
     def started_at(self) -> datetime:
@@ -65,6 +73,24 @@ class RunRecord:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def operator_id() -> str:
+    """user@controller host of whoever runs the CLI."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        user = "unknown"
+    return f"{user}@{socket.gethostname() or 'unknown-host'}"
+
+
+def check_incident(value: str | None) -> str | None:
+    """The --incident id, or BadInput: letters, digits and -_.# only, at most 64."""
+    if value is None:
+        return None
+    if not INCIDENT_PATTERN.fullmatch(value):
+        raise BadInput("--incident takes 1-64 letters, digits or -_.# (e.g. INC-1234)")
+    return value
 
 
 def create_run_dir(runs: Path, scenario: str, now: datetime) -> tuple[str, Path]:

@@ -1,21 +1,44 @@
 """The incident report (report.md), in the runbook's post-incident template.
 
-Filled from the run record and its events; the sections only a human can
-write (root cause, impact, prevention, lessons) are left as prompts.
+Filled from the run record and its events. The generated parts live between
+markers, `<!-- runbook:generated:start NAME sha256=... -->` and
+`<!-- runbook:generated:end NAME -->`; the digest is that of the part as
+written. Everything outside them (root cause, impact, prevention, action
+items, lessons: the sections only a person can write) is kept when the report
+is rewritten. When a person edited inside a generated part, or removed its
+markers, report.md is left alone and the fresh report goes to
+report.generated.md beside it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from runbook import escalation
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
+from runbook.recovery import HEALTH_ROLE, Recovery, measure
 from runbook.redact import Redactor
 
+GENERATED_FILE = "report.generated.md"
+SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 TODO = "_To be filled in._"
+SLOWEST = 5
+_START = "<!-- runbook:generated:start {name} sha256={digest} -->"
+_END = "<!-- runbook:generated:end {name} -->"
+_BLOCK = re.compile(
+    r"<!-- runbook:generated:start (?P<name>[a-z]+) sha256=(?P<digest>[0-9a-f]{64}) -->\n"
+    r"(?P<body>.*?)\n<!-- runbook:generated:end (?P=name) -->",
+    re.S,
+)
+_ANY_MARKER = re.compile(r"<!-- runbook:generated:(start|end)\b")
 _RESULT_TEXT = {
     "ok": "Succeeded",
     "failed": "Failed",
@@ -31,62 +54,106 @@ _GANTT_TAG = {
     "unreachable": "crit, ",
     "ignored": "",
 }
+_DEBUG_ACTIONS = {"ansible.builtin.debug", "ansible.legacy.debug", "debug"}
+_SHOWN_STATUSES = ("changed", "failed", "unreachable", "ignored")
+_DIAGNOSIS_KEYS = ("containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors")
 
 
-def write_report(run_dir: Path, record: RunRecord) -> Path:
-    """(Re)write report.md in the run folder from the record and kept events."""
-    results = [result for event in read_events(run_dir) if (result := task_result(event))]
-    text = Redactor().text(render(record, results))
+@dataclass(frozen=True)
+class Step:
+    """One task result with the event fields that decide where it is shown."""
+
+    result: TaskResult
+    role: str = ""
+    action: str = ""
+
+    @property
+    def is_health(self) -> bool:
+        """The health_check role's verdict (its debug line) or its failure."""
+        return self.role == HEALTH_ROLE and (self.action in _DEBUG_ACTIONS or self.result.status == "failed")
+
+    @property
+    def in_timeline(self) -> bool:
+        return self.result.status in _SHOWN_STATUSES or self.is_health
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run's kept events say: its steps and the time to recover."""
+
+    steps: list[Step]
+    recovery: Recovery
+
+    @property
+    def results(self) -> list[TaskResult]:
+        return [step.result for step in self.steps]
+
+
+def read_facts(run_dir: Path) -> RunFacts:
+    events = read_events(run_dir)
+    steps = []
+    for event in events:
+        result = task_result(event)
+        if result is None:
+            continue
+        data = event.get("event_data") or {}
+        steps.append(Step(result, str(data.get("role") or ""),
+                          str(data.get("resolved_action") or data.get("task_action") or "")))
+    return RunFacts(steps, measure(events))
+
+
+def write_report(run_dir: Path, record: RunRecord, facts: RunFacts | None = None,
+                 redactor: Redactor | None = None) -> Path:
+    """(Re)write the report; returns the file written: report.md, or report.generated.md beside an edited one."""
+    facts = facts or read_facts(run_dir)
+    fresh = render(record, facts, redactor or Redactor())
     path = run_dir / REPORT_FILE
+    text = fresh
+    if path.is_file():
+        merged = merge(path.read_text(encoding="utf-8", errors="replace"), fresh)
+        if merged is None:
+            path = run_dir / GENERATED_FILE
+        else:
+            text = merged
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     return path
 
 
-def render(record: RunRecord, results: list[TaskResult]) -> str:
-    started = record.started_at.astimezone(timezone.utc)
-    lines = [
+def kept_note(path: Path) -> str:
+    """The one line to print when report.md was left alone, else ""."""
+    if path.name != GENERATED_FILE:
+        return ""
+    return (f"runbook: {REPORT_FILE} was edited inside its generated parts (or their markers are gone): "
+            f"left as it is, the fresh report is {path}")
+
+
+def merge(existing: str, fresh: str) -> str | None:
+    """The existing report with its generated parts replaced by the fresh ones; None when a person edited them."""
+    new_blocks = {match["name"]: match[0] for match in _BLOCK.finditer(fresh)}
+    old = list(_BLOCK.finditer(existing))
+    names = [match["name"] for match in old]
+    if sorted(names) != sorted(new_blocks) or len(_ANY_MARKER.findall(existing)) != 2 * len(old):
+        return None
+    if any(_digest(match["body"]) != match["digest"] for match in old):
+        return None
+    return _BLOCK.sub(lambda match: new_blocks[match["name"]], existing)
+
+
+def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
+    """The whole report: generated blocks (redacted, with their digests) between the human sections."""
+    def block(name: str, lines: list[str]) -> str:
+        body = redactor.text("\n".join(lines)).strip("\n")
+        return "\n".join([_START.format(name=name, digest=_digest(body)), body, _END.format(name=name)])
+
+    parts = [
         f"# Incident Report: {record.title}",
         "",
-        f"<!-- Written by `runbook` from run {record.run_id}; "
-        f"`runbook report {record.run_id}` rewrites this file. -->",
-        "",
-        f"**Date:** {started:%Y-%m-%d}",
-        f"**Duration:** {format_duration(record.duration)} (automated run)",
-        f"**Severity:** {record.severity}",
-        "**Users Affected:** _~XXX users (to be filled in)_",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Scenario | `{record.scenario}`: runbook section {record.section}, {record.title} |",
-        f"| Run | `{record.run_id}` |",
-        f"| Command | `{record.command}` |",
-        f"| Hosts | {', '.join(record.hosts) or 'none'} |",
-        f"| Started | {started:%Y-%m-%d %H:%M:%S} UTC |",
-        f"| Mode | {'check (dry run, nothing changed)' if record.check else 'live'} |",
-        f"| Result | **{result_text(record)}** |",
-        "",
-        "## Summary",
-        "",
-        summary(record),
+        block("header", header(record, facts)),
         "",
         "_Add what users saw and how the incident was detected._",
         "",
-        "## Timeline",
-        "",
-        *timeline(record, results),
-        "",
-        "### Where the time went",
-        "",
-        *gantt(record, results),
-        "",
-        "## Published values",
-        "",
-        *published(record.published),
-        "",
-        "## Result",
-        "",
-        *result_section(record, results),
+        block("body", body(record, facts)),
         "",
         "## Root Cause",
         "",
@@ -94,14 +161,14 @@ def render(record: RunRecord, results: list[TaskResult]) -> str:
         "",
         "## Impact",
         "",
-        "- Downtime: _XX minutes_",
+        "- Downtime: _XX minutes_ (the time to recover above is what the health checks saw)",
         "- Users affected: _~XXX_",
         "- Data loss: _Yes/No_",
         "- Financial impact: _EUR XXX_",
         "",
-        "## Resolution",
+        block("resolution", ["## Resolution", "", *resolution(facts.results)]),
         "",
-        *resolution(results),
+        "_Add anything that was done by hand._",
         "",
         "## Prevention",
         "",
@@ -116,8 +183,86 @@ def render(record: RunRecord, results: list[TaskResult]) -> str:
         "",
         TODO,
         "",
+        block("appendix", appendix(record, facts.results)),
+        "",
     ]
-    return "\n".join(lines)
+    return "\n".join(parts)
+
+
+def header(record: RunRecord, facts: RunFacts) -> list[str]:
+    started = record.started_at.astimezone(timezone.utc)
+    rows = [
+        ("Scenario", f"`{record.scenario}`: runbook section {record.section}, {record.title}"),
+        ("Run", f"`{record.run_id}`"),
+        *([("Incident", record.incident)] if record.incident else []),
+        ("Run by", record.operator or "unknown"),
+        ("Command", f"`{record.command}`"),
+        ("Hosts", ", ".join(record.hosts) or "none"),
+        ("Started", f"{started:%Y-%m-%d %H:%M:%S} UTC"),
+        ("Mode", "check (dry run, nothing changed)" if record.check else "live"),
+        ("Result", f"**{result_text(record)}**"),
+    ]
+    return [
+        f"<!-- Written by `runbook` from run {record.run_id}. `runbook report {record.run_id}` rewrites "
+        "only the parts between runbook:generated markers; write outside them. -->",
+        "",
+        f"**Date:** {started:%Y-%m-%d}",
+        *([f"**Incident:** {record.incident}"] if record.incident else []),
+        f"**Time to recover:** {facts.recovery.text()}",
+        f"**Automation's own time:** {format_duration(record.duration)} (how long the run took, "
+        "not how long the service was down)",
+        f"**Severity:** {record.severity}",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {name} | {_cell(value)} |" for name, value in rows),
+        "",
+        "## Summary",
+        "",
+        summary(record),
+    ]
+
+
+def body(record: RunRecord, facts: RunFacts) -> list[str]:
+    return [
+        "## Timeline",
+        "",
+        *timeline(record, facts.steps),
+        "",
+        "### Slowest steps",
+        "",
+        *slowest(facts.results),
+        "",
+        "## Evidence before the fix",
+        "",
+        *evidence(record.published),
+        "",
+        "## Result",
+        "",
+        *result_section(record, facts.results),
+        "",
+        "## Escalation",
+        "",
+        *escalation_section(record),
+        "",
+        "## Published values",
+        "",
+        *published(record.published),
+    ]
+
+
+def appendix(record: RunRecord, results: list[TaskResult]) -> list[str]:
+    return [
+        "## Appendix",
+        "",
+        "### Every task",
+        "",
+        *every_task(results),
+        "",
+        "### Where the time went",
+        "",
+        *gantt(record, results),
+    ]
 
 
 def result_text(record: RunRecord) -> str:
@@ -129,24 +274,41 @@ def summary(record: RunRecord) -> str:
     totals = {key: sum(record.stats.get(key, {}).values()) for key in ("ok", "changed", "failures", "dark", "skipped")}
     hosts = ", ".join(record.hosts) or "no host"
     mode = " in check mode" if record.check else ""
+    who = f" for {record.operator}" if record.operator else ""
     return (
         f"`runbook` ran the playbook for runbook section {record.section} ({record.title}){mode} "
-        f"on {hosts}. {result_text(record)} after {format_duration(record.duration)}: "
+        f"on {hosts}{who}. {result_text(record)} after {format_duration(record.duration)}: "
         f"{totals['ok']} ok, {totals['changed']} changed, {totals['failures']} failed, "
         f"{totals['dark']} unreachable, {totals['skipped']} skipped."
     )
 
 
-def timeline(record: RunRecord, results: list[TaskResult]) -> list[str]:
-    lines = ["All times UTC.", "", f"- {_clock(record.started_at)} - Run started: `{record.command}`"]
-    for result in results:
-        line = f"- {_clock(result.start)} - {result.host}: {result.task} - {result.status} ({result.duration:.1f}s)"
-        if result.message:
-            line += f": {result.message}"
-        lines.append(_one_line(line))
+def timeline(record: RunRecord, steps: list[Step]) -> list[str]:
+    lines = ["All times UTC. Changed, failed and health-check steps; every task is in the appendix.", "",
+             f"- {_clock(record.started_at)} - Run started: `{record.command}`"]
+    for step in steps:
+        if step.in_timeline:
+            lines.append(_task_line(step.result))
     if record.finished:
         ended = datetime.fromisoformat(record.finished)
         lines.append(f"- {_clock(ended)} - Run finished: {result_text(record)}")
+    return lines
+
+
+def every_task(results: list[TaskResult]) -> list[str]:
+    if not results:
+        return ["No task ran on a host."]
+    return [_task_line(result) for result in results]
+
+
+def slowest(results: list[TaskResult]) -> list[str]:
+    timed = [result for result in results if result.status != "skipped" and result.start and result.end]
+    if not timed:
+        return ["No task ran on a host."]
+    ranked = sorted(timed, key=lambda result: result.duration, reverse=True)[:SLOWEST]
+    lines = ["| Step | Host | Status | Time |", "|---|---|---|---|"]
+    lines += [f"| {_cell(result.task)} | {_cell(result.host)} | {result.status} | {result.duration:.1f}s |"
+              for result in ranked]
     return lines
 
 
@@ -172,13 +334,80 @@ def gantt(record: RunRecord, results: list[TaskResult]) -> list[str]:
     return lines
 
 
+def evidence(values: dict[str, Any]) -> list[str]:
+    """The diagnose role's `diagnosis` (per host) as small tables; every key optional."""
+    hosts = diagnosis_hosts(values)
+    if not hosts:
+        return ["No diagnosis was published by this run (the diagnose role publishes `diagnosis`)."]
+    lines: list[str] = []
+    for host, found in hosts.items():
+        lines += [f"### {_cell(host)}", ""]
+        lines += _table("Containers", found.get("containers"),
+                        [("Container", "name"), ("State", "state"), ("Since", "since"),
+                         ("Restarts", "restarts"), ("Health", "health")])
+        lines += _table("Services", found.get("services"), [("Service", "name"), ("State", "state"), ("Since", "since")])
+        lines += _table("Disk", found.get("disk"), [("Mount", "mount"), ("Size", "size"), ("Used", "used"),
+                                                    ("Avail", "avail"), ("Use%", "use_pct")])
+        lines += _memory(found.get("memory"))
+        process_columns = [("PID", "pid"), ("User", "user"), ("CPU%", "cpu"), ("MEM%", "mem"), ("Command", "command")]
+        lines += _table("Top processes by CPU", found.get("top_cpu"), process_columns)
+        lines += _table("Top processes by memory", found.get("top_mem"), process_columns)
+        lines += _log_errors(found.get("log_errors"))
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def diagnosis_hosts(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{host: diagnosis} from the published `diagnosis`, only hosts whose value has a known key."""
+    diagnosis = values.get("diagnosis")
+    if not isinstance(diagnosis, dict):
+        return {}
+    return {str(host): found for host, found in sorted(diagnosis.items())
+            if isinstance(found, dict) and any(key in found for key in _DIAGNOSIS_KEYS)}
+
+
+def _table(title: str, rows: Any, columns: list[tuple[str, str]]) -> list[str]:
+    if not isinstance(rows, list) or not rows:
+        return []
+    lines = [f"{title}:", "", "| " + " | ".join(name for name, _ in columns) + " |",
+             "|" + "---|" * len(columns)]
+    for row in rows:
+        if isinstance(row, dict):
+            lines.append("| " + " | ".join(_value(row.get(key)) for _, key in columns) + " |")
+    return lines + [""]
+
+
+def _memory(memory: Any) -> list[str]:
+    if not isinstance(memory, dict) or not memory:
+        return []
+    names = [("total", "total_mb"), ("used", "used_mb"), ("available", "available_mb"), ("swap used", "swap_used_mb")]
+    parts = [f"{label} {_value(memory[key])} MB" for label, key in names if key in memory]
+    return [f"Memory: {', '.join(parts)}.", ""] if parts else []
+
+
+def _log_errors(logs: Any) -> list[str]:
+    if not isinstance(logs, dict):
+        return []
+    lines: list[str] = []
+    for source, found in sorted(logs.items()):
+        if not isinstance(found, list) or not found:
+            continue
+        lines += [f"Last error lines of {_cell(str(source))}:", "", "```text"]
+        lines += [_one_line(str(line)).replace("```", "'''")[:300] for line in found[-10:]]
+        lines += ["```", ""]
+    return lines
+
+
 def published(values: dict[str, Any]) -> list[str]:
-    if not values:
-        return ["The playbook published no values (`ansible.builtin.set_stats`)."]
+    shown = {key: value for key, value in values.items()
+             if not (key == "diagnosis" and diagnosis_hosts(values))}
+    if not shown:
+        return ["The playbook published no other values (`ansible.builtin.set_stats`)."]
     lines = ["Values the playbook published with `ansible.builtin.set_stats`:", "", "| Value | |", "|---|---|"]
-    for key, value in sorted(Redactor().data(values).items()):
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        lines.append(f"| `{key}` | {_cell(shown)} |")
+    for key, value in sorted(Redactor().data(shown).items()):
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        lines.append(f"| `{key}` | {_cell(text)} |")
     return lines
 
 
@@ -196,14 +425,62 @@ def result_section(record: RunRecord, results: list[TaskResult]) -> list[str]:
     return lines
 
 
+def escalation_section(record: RunRecord) -> list[str]:
+    if record.result == "ok":
+        return ["Not needed: the run succeeded."]
+    contacts = escalation.contacts_for(record.scenario, record.result, record.escalation_contacts)
+    lines = [f"The run did not succeed ({result_text(record)}). If the service is still down, escalate "
+             "(the runbook's \"When to Escalate\"):", "", "| Who | Contact | When |", "|---|---|---|"]
+    lines += [f"| {_cell(item.name)} | {_cell(item.contact)} | {_cell(item.when)} |" for item in contacts]
+    if any(item == escalation.DEFAULTS[item.kind] for item in contacts):
+        lines += ["", f"Set the contacts in the inventory variable `{escalation.CONTACTS_VAR}` "
+                      "(keys hosting, database, payments; each name, contact, when)."]
+    return lines
+
+
 def resolution(results: list[TaskResult]) -> list[str]:
     changed = [result for result in results if result.status == "changed"]
-    lines = ["What the automation changed:", ""] if changed else ["The automation changed nothing.", ""]
+    if not changed:
+        return ["The automation changed nothing."]
+    lines = ["What the automation changed:", ""]
     lines += [_one_line(f"- {_clock(result.start)} {result.host}: {result.task}") for result in changed]
-    if changed:
-        lines.append("")
-    lines.append("_Add anything that was done by hand._")
     return lines
+
+
+def step_summary(record: RunRecord, facts: RunFacts, report_path: Path) -> str:
+    """A short Markdown summary for CI ($GITHUB_STEP_SUMMARY)."""
+    lines = [
+        f"### runbook {record.scenario}: {result_text(record)}",
+        "",
+        "| Scenario | Hosts | Result | Time to recover | Automation's own time |",
+        "|---|---|---|---|---|",
+        f"| `{record.scenario}` ({_cell(record.title)}) | {_cell(', '.join(record.hosts) or 'none')} "
+        f"| {result_text(record)} | {_cell(facts.recovery.text())} | {format_duration(record.duration)} |",
+        "",
+    ]
+    changed = [result for result in facts.results if result.status == "changed"]
+    failed = [result for result in facts.results if result.status in ("failed", "unreachable")]
+    for title, items in (("Changed", changed), ("Failed", failed)):
+        if items:
+            lines.append(f"{title}:")
+            lines += [_one_line(f"- {item.host}: {item.task}" + (f": {item.message}" if item.message else ""))
+                      for item in items]
+            lines.append("")
+    lines += [f"Run `{record.run_id}`; report: `{report_path}`", ""]
+    return "\n".join(lines)
+
+
+def append_step_summary(text: str, redactor: Redactor) -> str:
+    """Append to $GITHUB_STEP_SUMMARY when set (GitHub Actions); "" or one line saying why not."""
+    target = os.environ.get(SUMMARY_ENV)
+    if not target:
+        return ""
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(redactor.text(text) + "\n")
+    except OSError as exc:
+        return f"runbook: warning: could not write the step summary to {target}: {exc.strerror or exc}"
+    return ""
 
 
 def format_duration(seconds: float | None) -> str:
@@ -217,6 +494,20 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{seconds:.1f}s"
+
+
+def _task_line(result: TaskResult) -> str:
+    line = f"- {_clock(result.start)} - {result.host}: {result.task} - {result.status} ({result.duration:.1f}s)"
+    if result.message:
+        line += f": {result.message}"
+    elif result.note:
+        line += f": {result.note}"
+    line = _one_line(line)
+    return line[:400] + ("..." if len(line) > 400 else "")
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.strip().encode("utf-8")).hexdigest()
 
 
 def _clock(moment: datetime | None) -> str:
@@ -234,6 +525,10 @@ def _gantt_text(text: str) -> str:
     cleaned = "".join(" " if char in ":#;`" else char for char in text)
     cleaned = " ".join(cleaned.split())
     return cleaned[:60] or "task"
+
+
+def _value(value: Any) -> str:
+    return "-" if value in (None, "") else _cell(str(value))
 
 
 def _cell(text: str) -> str:

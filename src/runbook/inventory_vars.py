@@ -1,0 +1,76 @@
+"""The runbook's own settings kept in the inventory (notify URL, escalation contacts).
+
+Read once per run with `ansible-inventory --list` (group and host vars merged
+per host). Reading them never fails a run: any problem gives no settings and
+a reason, which the caller may print as one warning line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runbook.escalation import CONTACTS_VAR
+from runbook.runner import envvars
+
+NOTIFY_URL_VAR = "runbook_notify_url"
+WANTED = (NOTIFY_URL_VAR, CONTACTS_VAR)
+TIMEOUT = 30.0  # seconds; a normal inventory lists in about one
+
+
+@dataclass
+class InventorySettings:
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: str = ""  # why nothing was read, or ""
+
+
+def read_settings(project: Path, inventory: str | None, hosts_pattern: str = "app_servers") -> InventorySettings:
+    """The runbook_* settings of the first host (of the scenario's group first) that sets them."""
+    command = [_ansible_inventory(), "--list"]
+    if inventory:
+        command += ["-i", inventory]
+    env = {**os.environ, **envvars(project)}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env,
+                              stdin=subprocess.DEVNULL, cwd=str(project), check=False,
+                              start_new_session=True)  # the terminal's Ctrl-C is for the run, not for this
+    except (OSError, subprocess.SubprocessError) as exc:
+        return InventorySettings(problem=f"ansible-inventory could not run: {exc}")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return InventorySettings(problem=f"ansible-inventory failed (exit {done.returncode}): {last[:200]}")
+    try:
+        listing = json.loads(done.stdout)
+    except ValueError:
+        return InventorySettings(problem="ansible-inventory printed no JSON")
+    return InventorySettings(values=pick(listing, hosts_pattern))
+
+
+def pick(listing: Any, hosts_pattern: str = "app_servers") -> dict[str, Any]:
+    """From `ansible-inventory --list` output: each wanted var from the first host that has it."""
+    if not isinstance(listing, dict):
+        return {}
+    meta = listing.get("_meta") if isinstance(listing.get("_meta"), dict) else {}
+    hostvars = meta.get("hostvars") if isinstance(meta.get("hostvars"), dict) else {}
+    group = listing.get(hosts_pattern) if isinstance(listing.get(hosts_pattern), dict) else {}
+    first = [str(host) for host in group.get("hosts") or [] if str(host) in hostvars]
+    order = first + sorted(host for host in hostvars if host not in first)
+    found: dict[str, Any] = {}
+    for name in WANTED:
+        for host in order:
+            values = hostvars.get(host)
+            if isinstance(values, dict) and values.get(name) not in (None, "", {}):
+                found[name] = values[name]
+                break
+    return found
+
+
+def _ansible_inventory() -> str:
+    """ansible-inventory next to this Python (the venv's), else from PATH."""
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    return str(beside) if beside.is_file() else "ansible-inventory"
