@@ -21,7 +21,7 @@ def test_without_a_token_only_a_stale_lock_is_released(
     assert released(state) == [{"token": None, "stale_only": True, "host": "localhost"}]
     out = capsys.readouterr().out
     # the playbook's debug message, through the progress printer
-    assert "TASK Say what was released" in out
+    assert "localhost: Say what was released" in out
     assert "released the run lock of token none (stale only: True)" in out
     assert "Done (exit 0)" in out
 
@@ -69,4 +69,4 @@ def test_an_unreachable_host_exits_3(
 ) -> None:
     assert main(["unlock-stale", "-i", str(unreachable_inventory), "--token", "0123456789abcdef"]) == 3
     out = capsys.readouterr().out
-    assert "ghost: unreachable" in out and "Failed (exit 3)" in out
+    assert "ghost: Record the release - unreachable" in out and "Failed (exit 3)" in out

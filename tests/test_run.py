@@ -11,6 +11,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -38,9 +40,9 @@ def test_successful_run_keeps_a_record_and_writes_the_report(
 ) -> None:
     assert main(["run", "scenario", "-i", str(inventory), "-e", "commit=HEAD~2", "-e", "payments=on"]) == 0
     out = capsys.readouterr().out
-    # live progress, plain lines off a terminal
-    assert "TASK Read the app environment file" in out
-    assert "  localhost: ok" in out
+    # live progress, plain lines off a terminal: quiet by default (debug messages, changes, failures)
+    assert "localhost: Note the run lock token" in out
+    assert "TASK" not in out and "Read the app environment file" not in out
     assert "Succeeded (exit 0)" in out
 
     folder = only_run(runs)
@@ -91,7 +93,7 @@ def test_no_secret_reaches_the_runs_directory_or_the_output(
     assert summary["run_id"] == folder.name
     assert summary["report"] == str(folder / "report.md")
     assert summary["stats"]["ok"]["localhost"] >= 3
-    assert "TASK Use the token" in captured.err  # progress goes to stderr with --json
+    assert "localhost: Use the token - changed" in captured.err  # progress goes to stderr with --json
 
 
 def test_bad_extra_var_exits_2_and_runs_nothing(
@@ -144,7 +146,7 @@ def test_signal_handlers_are_restored_after_a_run(
 
 def test_usage_errors_are_one_line_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["run"])
+        main(["run", "scenario", "--no-such-option"])
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("runbook: error: ") and err.count("\n") == 1
@@ -163,7 +165,7 @@ def test_failure_on_a_host_exits_1(
 ) -> None:
     assert main(["run", "scenario", "-i", str(inventory), "-e", "fail_step=yes"]) == 1
     out = capsys.readouterr().out
-    assert "localhost: failed" in out and "planned failure" in out
+    assert "localhost: Fail on purpose - failed" in out and "planned failure" in out
     folder = only_run(runs)
     assert json.loads((folder / "run.json").read_text())["result"] == "failed"
     report = (folder / "report.md").read_text()
@@ -176,7 +178,7 @@ def test_unreachable_host_exits_3(
     project: Path, runs: Path, unreachable_inventory: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["run", "scenario", "-i", str(unreachable_inventory)]) == 3
-    assert "ghost: unreachable" in capsys.readouterr().out
+    assert "ghost: Read the app environment file - unreachable" in capsys.readouterr().out
     record = json.loads((only_run(runs) / "run.json").read_text())
     assert record["result"] == "unreachable" and record["hosts"] == ["ghost"]
 
@@ -258,3 +260,240 @@ def test_a_playbook_ansible_cannot_load_fails_with_its_error_shown(
     assert "no.such.module_xyz" in out
     record = json.loads((only_run(runs) / "run.json").read_text())
     assert record["result"] == "failed" and record["hosts"] == []
+
+
+# Ansible's own options: -u, -b, --become-user, --private-key, --diff, --tags, --skip-tags, -f, -e @FILE
+
+# A scenario that says who runs its module and names the processes above it. Under
+# `-b --become-user nobody` with the become method su (root needs no password for it) the
+# module runs as nobody with `su` among its ancestors; without -b as the test's own user.
+PROBE_PLAYBOOK = """\
+- name: Runbook B | Become probe
+  hosts: app_servers
+  gather_facts: false
+  vars:
+    runbook_scenario:
+      title: Become probe
+      section: "B"
+      severity: P3
+      tags: [probe, token]
+      extra_vars:
+        api_token:
+          description: A token
+          default: ""
+        sleep_seconds:
+          description: Seconds to wait
+          default: 0
+          type: int
+  tasks:
+    - name: Name the user and the processes above the module
+      ansible.builtin.shell: |
+        id -un
+        p=$$
+        while [ "$p" -gt 1 ]; do cat /proc/$p/comm; p=$(cut -d' ' -f4 /proc/$p/stat); done
+      register: probe_ancestry
+      changed_when: false
+      tags: [probe]
+
+    - name: Publish them
+      ansible.builtin.set_stats:
+        data:
+          probe_user: "{{ probe_ancestry.stdout_lines[0] }}"
+          probe_ancestry: "{{ probe_ancestry.stdout_lines[1:] }}"
+      tags: [probe]
+
+    - name: Wait a little
+      ansible.builtin.wait_for:
+        timeout: "{{ sleep_seconds | default(0) | int }}"
+      when: sleep_seconds | default(0) | int > 0
+      tags: [probe]
+
+    - name: Use the token
+      ansible.builtin.command: echo "token={{ api_token | default('') }}"
+      changed_when: true
+      tags: [token]
+"""
+# Stands in for release_lock.yml: says who ran its module (the output lands in release.log).
+RELEASE_PROBE_PLAYBOOK = """\
+- name: Give the run lock back (probe)
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Name the user
+      ansible.builtin.command: id -un
+      register: release_user
+      changed_when: false
+
+    - name: Say who gave the lock back
+      ansible.builtin.debug:
+        msg: "release ran as {{ release_user.stdout }}"
+"""
+LOGIN_SECRET = "login-PLANTEDpassword-1234"
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+# Becoming nobody: root may su to anyone without a password; nobody can read neither the venv nor
+# root's temporary files, so the module runs with the system python and through a pipe.
+needs_su = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("su") is None or not SYSTEM_PYTHON.is_file()
+    or not Path("/proc/self/stat").is_file(),
+    reason="becomes nobody with su as root; reads process ancestry from /proc")
+
+
+def ran_command(folder: Path) -> list[str]:
+    """The ansible-playbook command line ansible-runner ran (its `command` artifact)."""
+    return json.loads((folder / "command").read_text())["command"]
+
+
+@pytest.fixture
+def probe(project: Path) -> Path:
+    path = project / "playbooks" / "probe.yml"
+    path.write_text(PROBE_PLAYBOOK)
+    return path
+
+
+@pytest.fixture
+def su_inventory(tmp_path: Path) -> Path:
+    path = tmp_path / "su-inventory.yml"
+    path.write_text(textwrap.dedent(f"""\
+        app_servers:
+          hosts:
+            localhost:
+              ansible_connection: local
+              ansible_python_interpreter: {SYSTEM_PYTHON}
+              ansible_pipelining: true
+              ansible_become_flags: -s /bin/sh
+        """))
+    return path
+
+
+@needs_su
+def test_ansible_options_reach_ansible_playbook_and_the_record(
+    probe: Path, runs: Path, su_inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "id_test"
+    key.write_text("not a real key\n")
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(f"api_token: {PLANTED_EXTRA_VAR_SECRET}\nansible_become_method: su\n")
+    argv = ["run", "probe", "-i", str(su_inventory), "-u", "root", "-b", "--become-user", "nobody",
+            "--private-key", str(key), "--diff", "--tags", "probe,token", "--skip-tags", "token", "-f", "3",
+            "-e", f"@{vars_file}", "-e", f"ansible_password={LOGIN_SECRET}"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    folder = only_run(runs)
+    command = ran_command(folder)
+    assert command[1:command.index("-i")] == [
+        "--user", "root", "--become", "--become-user", "nobody", "--private-key", str(key.resolve()),
+        "--diff", "--tags", "probe,token", "--skip-tags", "token", "--forks", "3"]
+    record = json.loads((folder / "run.json").read_text())
+    # -b --become-user really became nobody through su; --skip-tags won over --tags for the token step
+    assert record["published"]["probe_user"] == "nobody"
+    assert "su" in record["published"]["probe_ancestry"]
+    assert "Use the token" not in (folder / "report.md").read_text()
+    assert record["extra_vars"] == {"api_token": "********", "ansible_become_method": "su",
+                                    "ansible_password": "********"}
+    assert record["command"] == (
+        f"runbook run probe -i {su_inventory} -e @{vars_file} -e ansible_password=******** -u root "
+        f"--become-user nobody --private-key {key} -f 3 --tags probe,token --skip-tags token -b --diff")
+    for secret in (LOGIN_SECRET, PLANTED_EXTRA_VAR_SECRET):
+        assert secret not in everything_under(runs) and secret not in captured.out + captured.err
+
+
+@needs_su
+def test_without_become_no_su_runs_and_no_option_is_added(
+    probe: Path, runs: Path, su_inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "probe", "-i", str(su_inventory), "--tags", "probe"]) == 0
+    folder = only_run(runs)
+    command = ran_command(folder)
+    assert command[1:command.index("-i")] == ["--tags", "probe"]
+    published = json.loads((folder / "run.json").read_text())["published"]
+    assert published["probe_user"] == "root" and "su" not in published["probe_ancestry"]
+
+
+@needs_su
+def test_the_lock_is_given_back_with_the_runs_login_and_become(
+    probe: Path, project: Path, runs: Path, su_inventory: Path
+) -> None:
+    (project / "playbooks" / "internal" / "release_lock.yml").write_text(RELEASE_PROBE_PLAYBOOK)
+    proc = subprocess.Popen([sys.executable, "-m", "runbook", "run", "probe", "-i", str(su_inventory),
+                             "-b", "--become-user", "nobody", "-e", "ansible_become_method=su",
+                             "-e", "sleep_seconds=30"],
+                            env=dict(os.environ), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_task(runs, "Wait a little", proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "the run lock was given back" in out, out + err
+    release_log = (only_run(runs) / "release.log").read_text()
+    assert "release ran as nobody" in release_log, release_log
+
+
+def wait_for_task(runs: Path, task: str, proc: subprocess.Popen[str]) -> None:
+    """Block until the run has started the task (its start event is written)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended early: {proc.communicate()}")
+        for path in runs.glob("*/job_events/*.json"):
+            event = json.loads(path.read_text())
+            if event.get("event") == "runner_on_start" and event.get("event_data", {}).get("task") == task:
+                time.sleep(1)  # the module runs
+                return
+        time.sleep(0.1)
+    pytest.fail(f"the run never reached {task!r}")
+
+
+def test_the_scenarios_tags_are_listed_and_only_they_are_accepted(
+    probe: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list", "--json"]) == 0
+    listed = {item["name"]: item for item in json.loads(capsys.readouterr().out)["scenarios"]}
+    assert listed["probe"]["tags"] == ["probe", "token"]
+    assert listed["scenario"]["tags"] == []
+    for argv, message in (
+        (["probe", "--tags", "probe,restart"], "probe has no tag 'restart' (its tags: probe, token)"),
+        (["probe", "--skip-tags", "always"], "--skip-tags always would skip the input checks and the run lock"),
+        (["scenario", "--skip-tags", "x,always"], "--skip-tags always would skip"),
+        (["scenario", "--tags", "a b"], "--tags 'a b' is not a tag name"),
+    ):
+        assert main(["run", *argv, "-i", str(inventory)]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"runbook: error: {message}") and err.count("\n") == 1, err
+    assert run_folders(runs) == []
+
+
+def test_bad_ansible_options_exit_2_in_one_line_and_run_nothing(
+    project: Path, runs: Path, inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "list.yml").write_text("- commit=abc1234\n")
+    (tmp_path / "template.yml").write_text("payments: 'on'\nansible_host:\n  deep: ['{{ lookup(\"pipe\", \"id\") }}']\n")
+    (tmp_path / "wrong.yml").write_text("commit: main\n")
+    cases = [
+        (["--private-key", str(tmp_path / "missing")], f"--private-key '{tmp_path / 'missing'}': no such file"),
+        (["-f", "0"], "-f/--forks 0: give 1 to 100"),
+        (["--forks", "101"], "-f/--forks 101: give 1 to 100"),
+        (["-f", "x"], "argument -f/--forks: invalid int value"),
+        (["-u", "a b"], "-u/--user 'a b' is not a user name"),
+        (["--become-user", "-x"], "argument --become-user: expected one argument"),
+        (["-e", f"@{tmp_path / 'missing.yml'}"], f"-e @{tmp_path / 'missing.yml'}: no such file"),
+        (["-e", f"@{tmp_path / 'list.yml'}"], "must hold a mapping of variable names to values"),
+        (["-e", f"@{tmp_path / 'template.yml'}"], "-e ansible_host: the value contains a template marker"),
+        (["-e", f"@{tmp_path / 'wrong.yml'}"], "-e commit='main' is not accepted"),
+        (["-e", "ansible_ssh_common_args=-oProxyCommand=id"], "scenario does not accept -e ansible_ssh_common_args"),
+        (["-e", "ansible_private_key_file=/nonexistent"], "-e ansible_private_key_file '/nonexistent': no such file"),
+    ]
+    for extra, message in cases:
+        assert exit_code_of(["run", "scenario", "-i", str(inventory), *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert err.startswith("runbook: error: ") and message in err and err.count("\n") == 1, (extra, err)
+    assert run_folders(runs) == []
+
+
+def exit_code_of(argv: list[str]) -> int:
+    """main's return value, or the exit code of a usage error (argparse exits)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from runbook.catalog import Scenario, VarSpec
 from runbook.errors import BadInput
-from runbook.validate import (CONTRACT_VARS, TEMPLATE_MARKERS, check_contract_vars, check_extra_vars, check_inventory,
-                              check_limit, check_not_template, check_token, parse_assignments)
+from runbook.validate import (CONNECTION_VARS, CONTRACT_VARS, TEMPLATE_MARKERS, check_contract_vars, check_extra_vars,
+                              check_forks, check_inventory, check_limit, check_not_template, check_private_key,
+                              check_tags, check_token, check_user, load_vars_file, parse_assignments, read_extra_vars,
+                              secret_values)
 
 SCENARIO = Scenario(
     name="rollback",
@@ -72,7 +75,7 @@ def test_accepted_values_are_typed(given: dict[str, str], expected: dict[str, ob
         ({"payments": "maybe"}, r"one of: off, on"),
         ({"force_renewal": "1"}, r"true/false/yes/no"),
         ({"keep": "three"}, "whole number"),
-        ({"bogus": "1"}, r"rollback does not accept -e bogus \(accepts: commit, db_password, force_renewal, keep, payments, and the contract variables app_compose_dir"),
+        ({"bogus": "1"}, r"rollback does not accept -e bogus \(accepts: commit, db_password, force_renewal, keep, payments, the contract variables app_compose_dir.*and Ansible's connection variables\)$"),
         ({"app_domain": ""}, "needs a value"),
     ],
 )
@@ -164,3 +167,187 @@ def test_lock_token() -> None:
     for bad in ("", "xyz", "0123", "{{ x }}", "0123456789abcdef; rm"):
         with pytest.raises(BadInput, match="--token"):
             check_token(bad)
+
+
+# -e @FILE --------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_vars_file_and_assignments_merge_in_order_the_last_wins(tmp_path: Path) -> None:
+    yaml_file = write(tmp_path / "vars.yml", "commit: abc1234\nforce_renewal: true\nkeep: 4\n")
+    json_file = write(tmp_path / "vars.json", '{"payments": "on", "keep": 5}')
+    given = read_extra_vars(["commit=HEAD~1", f"@{yaml_file}", f"@{json_file}", "payments=off"])
+    assert given == {"commit": "abc1234", "force_renewal": True, "keep": 5, "payments": "off"}
+    # typed YAML values go through the same checks as their text would
+    assert check_extra_vars(SCENARIO, given) == {"commit": "abc1234", "force_renewal": True, "keep": 5,
+                                                 "payments": "off"}
+
+
+def test_an_unsafe_tagged_value_is_read_as_text_and_still_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "vars.yml", "app_domain: !unsafe 'a{{b}}'\n")
+    given = read_extra_vars([f"@{path}"])
+    assert given == {"app_domain": "a{{b}}"}
+    with pytest.raises(BadInput, match="-e app_domain: the value contains a template marker"):
+        check_extra_vars(SCENARIO, given)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "no such file"),
+        ("", "must hold a mapping"),
+        ("- a\n- b\n", "must hold a mapping"),
+        ("just text\n", "must hold a mapping"),
+        ("a: [1\n", r"not valid YAML or JSON \(line 2\)"),
+        ("secret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n", "not valid YAML or JSON"),
+        ("bad-name: 1\n", "'bad-name' is not a variable name"),
+        ("1: x\n", "1 is not a variable name"),
+        ("when: 2026-11-29\n", "when holds a date; quote it"),
+    ],
+)
+def test_a_vars_file_that_is_missing_or_not_a_mapping_is_one_line(tmp_path: Path, text: str | None,
+                                                                  message: str) -> None:
+    path = tmp_path / "vars.yml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(BadInput, match=message) as info:
+        read_extra_vars([f"@{path}"])
+    assert str(info.value).startswith(f"-e @{path}: ") and "\n" not in str(info.value)
+
+
+def test_a_vars_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no such file"):
+        load_vars_file(str(tmp_path))  # a directory
+    binary = tmp_path / "vars.bin"
+    binary.write_bytes(b"\xff\xfe\x00x")
+    with pytest.raises(BadInput, match="not a text file"):
+        load_vars_file(str(binary))
+
+
+@pytest.mark.parametrize("value", [
+    {"nested": {"deep": ["ok", "{{ lookup('pipe', 'id') }}"]}},
+    ["{% if 1 %}", "x"],
+    {"{# key #}": "x"},
+])
+def test_a_template_marker_anywhere_in_a_nested_value_is_refused(value: object) -> None:
+    with pytest.raises(BadInput, match="^-e ansible_host: the value contains a template marker"):
+        check_extra_vars(SCENARIO, {"ansible_host": value})
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"commit": ["abc1234"]}, "-e commit needs a plain value .* got a list"),
+    ({"app_domain": {"a": 1}}, "-e app_domain needs a plain value"),
+    ({"keep": None}, "got nothing"),
+    ({"ansible_user": {"a": "b"}}, "needs a plain value"),
+])
+def test_structured_values_for_plain_variables_are_refused(given: dict[str, object], message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        check_extra_vars(SCENARIO, given)
+
+
+# ansible_* connection variables -----------------------------------------------
+
+
+def test_connection_variables_are_accepted_as_given(tmp_path: Path) -> None:
+    key = write(tmp_path / "id_ed25519", "key\n")
+    given = {"ansible_user": "deployer", "ansible_port": "2222", "ansible_become": "true",
+             "ansible_become_method": "sudo", "ansible_become_password": "s3cret-pass",
+             "ansible_ssh_private_key_file": key, "ansible_host": "10.0.0.5"}
+    assert check_extra_vars(SCENARIO, given) == given
+    assert check_contract_vars("unlock-stale", given) == given
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"ansible_ssh_common_args": "-o ProxyCommand=touch /tmp/x"}, "does not accept -e ansible_ssh_common_args"),
+    ({"ansible_python_interpreter": "/tmp/evil"}, "does not accept -e ansible_python_interpreter"),
+    ({"ansible_connection": "local"}, "does not accept -e ansible_connection"),
+    ({"ansible_become_method": "sh"}, "is not a become method"),
+    ({"ansible_user": "root; id"}, "is not a user name"),
+    ({"ansible_user": ""}, "needs a value"),
+    ({"ansible_private_key_file": "/nonexistent/key"}, "-e ansible_private_key_file '/nonexistent/key': no such file"),
+])
+def test_connection_variables_that_run_programs_or_are_malformed_are_refused(given: dict[str, str],
+                                                                             message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        check_extra_vars(SCENARIO, given)
+
+
+def test_the_password_connection_variables_are_secrets() -> None:
+    given = {"ansible_password": "login-pw-1", "ansible_become_password": "become-pw-2",
+             "ansible_ssh_pass": "ssh-pw-3", "ansible_become_pass": "become-pw-4", "ansible_user": "deployer",
+             "db": {"db_password": "nested-pw-5", "list": ["x"]}, "api_token": ["tok-6", "tok-7"]}
+    assert sorted(secret_values(given)) == ["become-pw-2", "become-pw-4", "login-pw-1", "nested-pw-5",
+                                            "ssh-pw-3", "tok-6", "tok-7"]
+    assert {"ansible_password", "ansible_become_password", "ansible_ssh_pass"} <= CONNECTION_VARS
+
+
+# Ansible's own options ----------------------------------------------------------
+
+
+def test_user_names() -> None:
+    assert check_user(None, "-u") is None
+    for good in ("deployer", "ci_bot", "svc-app.1", "jane@corp.example"):
+        assert check_user(good, "-u") == good
+    for bad in ("", "-oProxyCommand=x", "a b", "root;id", "x" * 65, "{{ x }}"):
+        with pytest.raises(BadInput, match="^-u .* is not a user name"):
+            check_user(bad, "-u")
+
+
+def test_private_key_must_exist_and_be_readable(tmp_path: Path) -> None:
+    assert check_private_key(None) is None
+    key = tmp_path / "id_ed25519"
+    key.write_text("key\n")
+    assert check_private_key(str(key)) == str(key.resolve())
+    with pytest.raises(BadInput, match="^--private-key '.*missing': no such file$"):
+        check_private_key(str(tmp_path / "missing"))
+    with pytest.raises(BadInput, match="no such file"):
+        check_private_key(str(tmp_path))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_private_key_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    key.write_text("key\n")
+    key.chmod(0)
+    with pytest.raises(BadInput, match="not readable"):
+        check_private_key(str(key))
+
+
+def test_forks() -> None:
+    assert check_forks(None) is None
+    assert check_forks(1) == 1 and check_forks(100) == 100
+    for bad in (0, -3, 101):
+        with pytest.raises(BadInput, match="1 to 100"):
+            check_forks(bad)
+
+
+TAGGED = Scenario("outage", Path("outage.yml"), "Outage", "1", "P0", False, tags=("diagnose", "bring_back", "escalate"))
+
+
+def test_tags_are_comma_lists_of_the_documented_tags() -> None:
+    assert check_tags(TAGGED, [], "--tags") is None
+    assert check_tags(TAGGED, ["diagnose, bring_back", "escalate,diagnose"], "--tags") == "diagnose,bring_back,escalate"
+    with pytest.raises(BadInput, match=r"^outage has no tag 'restart' \(its tags: diagnose, bring_back, escalate\)$"):
+        check_tags(TAGGED, ["diagnose,restart"], "--tags")
+    with pytest.raises(BadInput, match="outage has no tag 'always'"):
+        check_tags(TAGGED, ["always"], "--tags")
+
+
+def test_without_documented_tags_any_tag_name_is_accepted() -> None:
+    assert check_tags(SCENARIO, ["anything_1,other-2"], "--skip-tags") == "anything_1,other-2"
+
+
+@pytest.mark.parametrize("raw", ["", "a,,b", "a,", "a b", "{{x}}", "a;id"])
+def test_malformed_tag_lists_are_refused(raw: str) -> None:
+    with pytest.raises(BadInput, match="^--tags "):
+        check_tags(SCENARIO, [raw], "--tags")
+
+
+@pytest.mark.parametrize("scenario", [SCENARIO, TAGGED])
+def test_skipping_always_is_refused_it_holds_the_input_checks_and_the_lock(scenario: Scenario) -> None:
+    with pytest.raises(BadInput, match="--skip-tags always would skip the input checks and the run lock"):
+        check_tags(scenario, ["diagnose,always"], "--skip-tags")

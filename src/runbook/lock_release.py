@@ -6,7 +6,7 @@ stale). The playbook releases a host's lock only if it still holds that
 token, so running it twice is harmless.
 
 It runs through ansible-runner like a scenario, with the same environment,
-inventory and limit, in a private temporary directory removed afterwards;
+inventory, limit and connection options (login, become, private key), in a private temporary directory removed afterwards;
 killed, with everything it started, after TIMEOUT seconds.
 """
 
@@ -25,7 +25,7 @@ import ansible_runner
 from runbook.events import is_stats, stats_of, task_result
 from runbook.proctree import ProcessTree
 from runbook.redact import Redactor
-from runbook.runner import RUNNER_SETTINGS, RunOutcome, envvars, says_no_hosts, show_safely
+from runbook.runner import RUNNER_SETTINGS, Connection, RunOutcome, cmdline, envvars, says_no_hosts, show_safely
 
 RELEASE_PLAYBOOK = Path("playbooks") / "internal" / "release_lock.yml"
 LOG_FILE = "release.log"
@@ -43,7 +43,8 @@ class ReleaseRequest:
     project: Path
     inventory: str | None = None
     limit: str | None = None
-    extra_vars: dict[str, Any] = field(default_factory=dict)  # the token or stale_only, and contract vars
+    extra_vars: dict[str, Any] = field(default_factory=dict)  # the token or stale_only, contract and connection vars
+    connection: Connection = field(default_factory=Connection)  # the run's -u, -b, --private-key: same host, same login
 
 
 @dataclass
@@ -95,6 +96,7 @@ def release_lock(
                 inventory=request.inventory,
                 limit=request.limit,
                 extravars=dict(request.extra_vars),
+                cmdline=cmdline(request.connection.args()),
                 envvars=envvars(request.project),
                 settings=RUNNER_SETTINGS,
                 event_handler=watch.event,

@@ -9,6 +9,7 @@ run, so extra vars never reach the run folder or the process list.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -32,6 +33,29 @@ LOCK_TOKEN_VAR = "runbook_lock_token"
 RUNNER_SETTINGS = {"pexpect_timeout": 0.5}
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How ansible-playbook logs in and becomes root: the run and the release of its lock share it."""
+
+    user: str | None = None  # -u: the login (with the docker connection, docker exec's user)
+    become: bool = False  # -b
+    become_user: str | None = None
+    private_key: str | None = None  # an absolute path, checked readable
+
+    def args(self) -> list[str]:
+        """ansible-playbook's options for it (`runbook run` and `unlock-stale` take the same)."""
+        words: list[str] = []
+        if self.user:
+            words += ["--user", self.user]
+        if self.become:
+            words.append("--become")
+        if self.become_user:
+            words += ["--become-user", self.become_user]
+        if self.private_key:
+            words += ["--private-key", self.private_key]
+        return words
+
+
 @dataclass
 class RunRequest:
     scenario: Scenario
@@ -41,6 +65,34 @@ class RunRequest:
     extra_vars: dict[str, Any] = field(default_factory=dict)
     check: bool = False
     lock_token: str = ""  # passed as runbook_lock_token, after validation
+    connection: Connection = field(default_factory=Connection)
+    diff: bool = False
+    tags: str | None = None  # a checked comma list
+    skip_tags: str | None = None
+    forks: int | None = None
+    verbosity: int = 0  # ansible-playbook's -v count
+
+    def playbook_args(self) -> list[str]:
+        """The ansible-playbook options of this run (inventory, limit and extra vars go separately)."""
+        words = self.connection.args()
+        if self.check:
+            words.append("--check")
+        if self.diff:
+            words.append("--diff")
+        if self.tags:
+            words += ["--tags", self.tags]
+        if self.skip_tags:
+            words += ["--skip-tags", self.skip_tags]
+        if self.forks:
+            words += ["--forks", str(self.forks)]
+        if self.verbosity:
+            words.append("-" + "v" * min(self.verbosity, 4))
+        return words
+
+
+def cmdline(words: list[str]) -> str | None:
+    """ansible-runner's `cmdline` (it splits it with shlex): each word quoted, None when empty."""
+    return shlex.join(words) if words else None
 
 
 @dataclass
@@ -86,7 +138,7 @@ def envvars(project: Path) -> dict[str, str]:
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         path = os.pathsep.join(part for part in (bin_dir, path) if part)
-    return {
+    env = {
         "PATH": path,
         "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(project / "roles"),
@@ -97,6 +149,20 @@ def envvars(project: Path) -> dict[str, str]:
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
+    collections = collections_path(project)
+    if collections:
+        env["ANSIBLE_COLLECTIONS_PATH"] = collections
+    return env
+
+
+def collections_path(project: Path) -> str | None:
+    """The collections an installed wheel ships (runbook/_content/collections) first, then
+    the usual ones; None in a work tree, whose venv has them in site-packages."""
+    shipped = project / "collections"
+    if not (shipped / "ansible_collections").is_dir():
+        return None
+    usual = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "~/.ansible/collections:/usr/share/ansible/collections"
+    return os.pathsep.join((str(shipped), usual))
 
 
 def execute(
@@ -147,7 +213,7 @@ def execute(
             inventory=request.inventory,
             limit=request.limit,
             extravars=extravars,
-            cmdline="--check" if request.check else None,
+            cmdline=cmdline(request.playbook_args()),
             envvars=envvars(request.project),
             settings=RUNNER_SETTINGS,
             event_handler=event_handler,

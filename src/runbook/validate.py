@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from runbook.catalog import Scenario, VarSpec
+import yaml
+
+from runbook.catalog import TAG_NAME, Scenario, VarSpec
 from runbook.errors import BadInput
-from runbook.redact import mask
+from runbook.redact import looks_secret, mask
 
 # Variables every playbook understands (the contract); accepted as strings.
 CONTRACT_VARS = frozenset(
@@ -27,7 +30,34 @@ CONTRACT_VARS = frozenset(
         "certbot_renew_email",
     }
 )
+# Ansible's connection and privilege variables, accepted with -e as with an inventory. Others
+# (ansible_ssh_common_args, ansible_python_interpreter, ansible_connection, ...) choose programs
+# to run on the controller or the host: they belong in the inventory, which is trusted configuration.
+CONNECTION_VARS = frozenset(
+    {
+        "ansible_host",
+        "ansible_port",
+        "ansible_user",
+        "ansible_password",
+        "ansible_ssh_pass",
+        "ansible_ssh_password",
+        "ansible_private_key_file",
+        "ansible_ssh_private_key_file",
+        "ansible_timeout",
+        "ansible_become",
+        "ansible_become_method",
+        "ansible_become_user",
+        "ansible_become_password",
+        "ansible_become_pass",
+    }
+)
+# Connection variables naming a file on the controller: checked like --private-key.
+_KEY_FILE_VARS = frozenset({"ansible_private_key_file", "ansible_ssh_private_key_file"})
+_BECOME_METHODS = ("sudo", "su", "doas", "pbrun", "pfexec", "dzdo", "ksu", "runas", "machinectl")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A login or become user: what useradd accepts, plus the @ and . of directory accounts.
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
+MAX_FORKS = 100
 # Jinja's markers: a value holding one would be evaluated as a template on the host.
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _TOKEN = re.compile(r"[0-9a-fA-F]{8,64}")
@@ -49,42 +79,220 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def check_extra_vars(scenario: Scenario, given: dict[str, str]) -> dict[str, Any]:
+def read_extra_vars(items: Iterable[str]) -> dict[str, Any]:
+    """`-e KEY=VALUE` and `-e @FILE` (a YAML or JSON mapping), in order; the last value for a name wins."""
+    result: dict[str, Any] = {}
+    for item in items:
+        if item.startswith("@"):
+            result.update(load_vars_file(item[1:]))
+        else:
+            result.update(parse_assignments([item]))
+    return result
+
+
+class _VarsFileLoader(yaml.SafeLoader):
+    """SafeLoader that reads `!unsafe` values as plain text (they are checked like any other)."""
+
+
+_VarsFileLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def load_vars_file(path_text: str) -> dict[str, Any]:
+    """The mapping of extra vars in a YAML or JSON file; BadInput when missing, unreadable or not a mapping."""
+    shown = f"-e @{path_text}"
+    path = Path(path_text).expanduser()
+    if not path_text or not path.is_file():
+        raise BadInput(f"{shown}: no such file")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_VarsFileLoader)
+    except OSError as exc:
+        raise BadInput(f"{shown}: cannot read it ({exc.strerror or exc.__class__.__name__})") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{shown}: not a text file") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise BadInput(f"{shown}: not valid YAML or JSON{line}; vault values go in the inventory") from None
+    if not isinstance(data, dict) or not data:
+        raise BadInput(f"{shown}: must hold a mapping of variable names to values")
+    for name, value in data.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise BadInput(f"{shown}: {name!r} is not a variable name (letters, digits and _)")
+        _check_plain(name, value, shown)
+    return data
+
+
+def _check_plain(name: str, value: Any, shown: str) -> None:
+    """Only what JSON can carry (no YAML dates, sets or binary): the values are passed on as JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise BadInput(f"{shown}: {name} has a key that is not text ({key!r})")
+            _check_plain(name, item, shown)
+    elif isinstance(value, list):
+        for item in value:
+            _check_plain(name, item, shown)
+    elif value is not None and not isinstance(value, (str, bool, int, float)):
+        raise BadInput(f"{shown}: {name} holds a {type(value).__name__}; quote it to give text")
+
+
+def check_extra_vars(scenario: Scenario, given: dict[str, Any]) -> dict[str, Any]:
     """Validate and type the given extra vars; raise BadInput on the first problem."""
     checked: dict[str, Any] = {}
     for name, raw in given.items():
         check_not_template(name, raw)
         spec = scenario.extra_vars.get(name)
         if spec is not None:
-            checked[name] = coerce(spec, raw)
+            checked[name] = coerce(spec, _scalar_text(name, raw))
         elif name in CONTRACT_VARS:
-            if not raw:
-                raise BadInput(f"-e {name} needs a value")
-            checked[name] = raw
+            checked[name] = _contract_value(name, raw)
+        elif name in CONNECTION_VARS:
+            checked[name] = check_connection_var(name, raw)
         else:
             raise BadInput(f"{scenario.name} does not accept -e {name} (accepts: {_accepted(scenario)})")
     return checked
 
 
-def check_contract_vars(command: str, given: dict[str, str]) -> dict[str, str]:
-    """For commands outside a scenario: only the contract variables, each with a value."""
+def check_contract_vars(command: str, given: dict[str, Any]) -> dict[str, Any]:
+    """For commands outside a scenario: only the contract and connection variables, each with a value."""
+    checked: dict[str, Any] = {}
     for name, raw in given.items():
         check_not_template(name, raw)
-        if name not in CONTRACT_VARS:
+        if name in CONNECTION_VARS:
+            checked[name] = check_connection_var(name, raw)
+        elif name in CONTRACT_VARS:
+            checked[name] = _contract_value(name, raw)
+        else:
             raise BadInput(f"{command} does not accept -e {name} (accepts: the contract variables "
-                           f"{', '.join(sorted(CONTRACT_VARS))})")
-        if not raw:
-            raise BadInput(f"-e {name} needs a value")
-    return dict(given)
+                           f"{', '.join(sorted(CONTRACT_VARS))}, and Ansible's connection variables)")
+    return checked
 
 
-def check_not_template(name: str, raw: str) -> None:
-    """Refuse Jinja markers: no -e value (or name) is ever evaluated as a template."""
-    for where, text in (("name", name), ("value", raw)):
+def check_connection_var(name: str, raw: Any) -> Any:
+    """An ansible_* connection variable: a plain value; a key file must exist, a become method be known."""
+    text = _scalar_text(name, raw)
+    if not text:
+        raise BadInput(f"-e {name} needs a value")
+    if name in _KEY_FILE_VARS:
+        return check_private_key(text, f"-e {name}")
+    if name == "ansible_become_method" and text not in _BECOME_METHODS:
+        raise BadInput(f"-e {name}={text!r} is not a become method (one of: {', '.join(_BECOME_METHODS)})")
+    if name in ("ansible_user", "ansible_become_user"):
+        return check_user(text, f"-e {name}")
+    return raw
+
+
+def _contract_value(name: str, raw: Any) -> str:
+    text = _scalar_text(name, raw)
+    if not text:
+        raise BadInput(f"-e {name} needs a value")
+    return text
+
+
+def _scalar_text(name: str, raw: Any) -> str:
+    """A plain value (text, number, true/false) as the text -e NAME=VALUE would have given."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (int, float, str)):
+        return str(raw)
+    what = "nothing" if raw is None else f"a {type(raw).__name__}"
+    raise BadInput(f"-e {name} needs a plain value (text, a number, true or false), got {what}")
+
+
+def check_not_template(name: str, raw: Any) -> None:
+    """Refuse Jinja markers: no -e value (or name) is ever evaluated as a template, at any depth."""
+    for where, text in (("name", name), *(("value", text) for text in _texts(raw))):
         if any(marker in text for marker in TEMPLATE_MARKERS):
             shown = name if where == "value" else repr(name)
             raise BadInput(f"-e {shown}: the {where} contains a template marker ({{{{, {{% or {{#); "
                            f"give a plain value")
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """Every string in a value: itself, or the keys and values of nested mappings and lists."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def secret_values(given: dict[str, Any]) -> list[str]:
+    """The values given under secret-looking names (at any depth), to scrub from all output."""
+    return [text for name, value in given.items() for text in _secret_texts(value, looks_secret(str(name)))]
+
+
+def _secret_texts(value: Any, secret: bool) -> list[str]:
+    """The plain values inside `value`; everything under a secret-looking name is secret."""
+    if isinstance(value, dict):
+        return [text for key, item in value.items()
+                for text in _secret_texts(item, secret or looks_secret(str(key)))]
+    if isinstance(value, list):
+        return [text for item in value for text in _secret_texts(item, secret)]
+    if secret and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    return []
+
+
+# Ansible's own options ---------------------------------------------------
+
+
+def check_user(user: str | None, option: str) -> str | None:
+    """A login or become user name; None when not given."""
+    if user is None:
+        return None
+    if not _USER.fullmatch(user):
+        raise BadInput(f"{option} {user!r} is not a user name (letters, digits, _ . @ -; at most 64)")
+    return user
+
+
+def check_private_key(path_text: str | None, option: str = "--private-key") -> str | None:
+    """A private key file that exists and can be read, as an absolute path; None when not given."""
+    if path_text is None:
+        return None
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise BadInput(f"{option} {path_text!r}: no such file")
+    if not os.access(path, os.R_OK):
+        raise BadInput(f"{option} {path_text!r}: not readable (check its owner and mode)")
+    return str(path.resolve())
+
+
+def check_forks(forks: int | None) -> int | None:
+    if forks is None:
+        return None
+    if not 1 <= forks <= MAX_FORKS:
+        raise BadInput(f"-f/--forks {forks}: give 1 to {MAX_FORKS} hosts at a time")
+    return forks
+
+
+def check_tags(scenario: Scenario, given: Iterable[str], option: str) -> str | None:
+    """Comma lists of tags (the option may repeat) as one list; only tags the scenario documents.
+
+    A scenario whose header lists no `tags` accepts any tag name. `--skip-tags always` is
+    refused everywhere: the input checks and the run lock are tagged always.
+    """
+    names: list[str] = []
+    for raw in given:
+        parts = [part.strip() for part in raw.split(",")]
+        if not all(parts):
+            raise BadInput(f"{option} expects tag names separated by commas, got {raw!r}")
+        for part in parts:
+            if not TAG_NAME.fullmatch(part):
+                raise BadInput(f"{option} {part!r} is not a tag name (letters, digits, _ and -)")
+        names += parts
+    if not names:
+        return None
+    if option == "--skip-tags" and "always" in names:
+        raise BadInput("--skip-tags always would skip the input checks and the run lock; name the steps to skip")
+    unknown = [name for name in names if scenario.tags and name not in scenario.tags]
+    if unknown:
+        raise BadInput(f"{scenario.name} has no tag {unknown[0]!r} (its tags: {', '.join(scenario.tags)})")
+    return ",".join(dict.fromkeys(names))
 
 
 def check_token(token: str | None) -> str | None:
@@ -151,5 +359,5 @@ def _what(spec: VarSpec) -> str:
 
 def _accepted(scenario: Scenario) -> str:
     own = ", ".join(sorted(scenario.extra_vars))
-    contract = "the contract variables " + ", ".join(sorted(CONTRACT_VARS))
-    return f"{own}, and {contract}" if own else contract
+    contract = "the contract variables " + ", ".join(sorted(CONTRACT_VARS)) + ", and Ansible's connection variables"
+    return f"{own}, {contract}" if own else contract
