@@ -22,11 +22,15 @@ test:
 
 deps: venv engine images
 
+# ansible-core from pyproject.toml, then only the collections of requirements.yml,
+# taken from the `ansible` bundle wheel into the venv's site-packages (kept in
+# .cache/wheels, so a rebuild needs no network for them): see tools/fetch_collections.py.
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.yml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python tools/fetch_collections.py "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 engine:

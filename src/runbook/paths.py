@@ -10,17 +10,27 @@ from runbook.errors import BadInput
 
 
 def project_dir() -> Path:
-    """The project root: $RUNBOOK_PROJECT_DIR, else two levels above this package."""
+    """Where playbooks/, roles/ and ansible.cfg are.
+
+    $RUNBOOK_PROJECT_DIR when set; else the work tree this package runs from
+    (src/runbook two levels below it: a clone or an editable install); else the
+    content shipped inside the installed package (runbook/_content, see setup.py).
+    """
     override = os.environ.get("RUNBOOK_PROJECT_DIR")
     if override:
         root = Path(override).expanduser().resolve()
-    else:
-        root = Path(__file__).resolve().parents[2]
-    if not (root / "playbooks").is_dir():
-        raise BadInput(
-            f"no playbooks/ directory in {root}; set RUNBOOK_PROJECT_DIR to the project root"
-        )
-    return root
+        if not (root / "playbooks").is_dir():
+            raise BadInput(f"no playbooks/ directory in {root} (RUNBOOK_PROJECT_DIR)")
+        return root
+    package = Path(__file__).resolve().parent
+    for root in (package.parents[1], package / "_content"):
+        if (root / "playbooks").is_dir():
+            return root
+    raise BadInput(
+        f"no playbooks/ directory: not in a work tree ({package.parents[1]}) nor shipped with the "
+        f"package ({package / '_content'}); reinstall runbook from its wheel, or set "
+        "RUNBOOK_PROJECT_DIR to the project root"
+    )
 
 
 def runs_dir() -> Path:
