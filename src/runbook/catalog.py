@@ -9,6 +9,7 @@ uncatalogued with the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from runbook.errors import BadInput
 SEVERITIES = ("P0", "P1", "P2", "P3")
 VAR_TYPES = ("str", "bool", "int")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TAG_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class CatalogError(Exception):
@@ -62,7 +64,26 @@ class VarSpec:
             data["choices"] = list(self.choices)
         if self.pattern:
             data["pattern"] = self.pattern
+        data["accepted"] = self.accepted
         return data
+
+    @property
+    def accepted(self) -> str:
+        """The values `-e` takes, as a person types them: `true|false`, `off|on`, `N`, or NAME (see the description)."""
+        if self.choices:
+            return "|".join(self.choices)
+        if self.type == "bool":
+            return "true|false"
+        if self.type == "int":
+            return "N"
+        return self.name.upper()
+
+    @property
+    def default_text(self) -> str:
+        """The default as `-e` would take it; "" when the playbook picks it (its description says how)."""
+        if self.default is None or self.default == "":
+            return ""
+        return _choice_text(self.default)
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,7 @@ class Scenario:
     destructive: bool
     extra_vars: dict[str, VarSpec] = field(default_factory=dict)
     hosts: str = "all"  # the first play's host pattern
+    tags: tuple[str, ...] = ()  # the tags an operator may give to --tags/--skip-tags; () when not documented
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +108,23 @@ class Scenario:
             "destructive": self.destructive,
             "hosts": self.hosts,
             "extra_vars": {name: spec.to_dict() for name, spec in self.extra_vars.items()},
+            "tags": list(self.tags),
         }
+
+
+    @property
+    def sort_key(self) -> tuple[int, int, float, str, str]:
+        """Most severe first (P0), then by runbook section (numbered ones in order, then the named ones)."""
+        try:
+            number, named = float(self.section), ""
+        except ValueError:
+            number, named = float("inf"), self.section.lower()
+        return (SEVERITIES.index(self.severity), 0 if named == "" else 1, number, named, self.name)
+
+
+def by_severity(scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """Scenarios in the order `runbook list` shows them."""
+    return sorted(scenarios, key=lambda scenario: scenario.sort_key)
 
 
 @dataclass(frozen=True)
@@ -165,7 +203,21 @@ def _scenario_from_meta(path: Path, meta: dict[str, Any], hosts: str) -> Scenari
         destructive=destructive,
         extra_vars=extra_vars,
         hosts=hosts,
+        tags=_tags(meta.get("tags")),
     )
+
+
+def _tags(raw: Any) -> tuple[str, ...]:
+    """The optional `tags` of the header: a list of tag names, or a mapping of tag name to description."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, dict)):
+        raise CatalogError("runbook_scenario.tags must be a list of tag names")
+    names = [str(name) for name in raw]
+    for name in names:
+        if not TAG_NAME.fullmatch(name):
+            raise CatalogError(f"runbook_scenario.tags: {name!r} is not a tag name (letters, digits, _ and -)")
+    return tuple(dict.fromkeys(names))
 
 
 def _var_spec(name: str, spec: Any) -> VarSpec:

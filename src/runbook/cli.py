@@ -14,18 +14,20 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import paths, record, report
-from runbook.catalog import Scenario, load_catalog
+from runbook import listing, paths, record, report
+from runbook.announce import Announcer
+from runbook.catalog import Scenario, by_severity, load_catalog
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
 from runbook.progress import Progress
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
-from runbook.runner import LOCK_TOKEN_VAR, RunOutcome, RunRequest, execute, output_tail
+from runbook.runner import LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, output_tail
 from runbook.streams import hangup_safe, silence
-from runbook.validate import (check_contract_vars, check_extra_vars, check_inventory, check_limit, check_token,
-                              parse_assignments)
+from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
+                              check_limit, check_private_key, check_tags, check_token, check_user, read_extra_vars,
+                              secret_values)
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
 
@@ -46,12 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("--json", action="store_true", help="print the catalog as JSON")
 
     run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report")
-    run_cmd.add_argument("scenario", metavar="SCENARIO")
+    run_cmd.add_argument("scenario", metavar="SCENARIO", nargs="?",
+                         help="the scenario to run; without it, the list of scenarios (exit 2)")
     _add_host_options(run_cmd, "extra variable accepted by the scenario (repeatable)")
     run_cmd.add_argument("--check", action="store_true",
                          help="dry run: ansible --check, nothing changes (needs no --yes)")
     run_cmd.add_argument("--yes", action="store_true", help="confirm a destructive scenario without asking")
+    run_cmd.add_argument("--diff", action="store_true", help="show what changes in files and templates")
+    run_cmd.add_argument("--tags", metavar="TAGS", action="append", default=[],
+                         help="run only these steps (comma list of the scenario's tags, see `runbook list --json`)")
+    run_cmd.add_argument("--skip-tags", metavar="TAGS", action="append", default=[],
+                         help="skip these steps (comma list of the scenario's tags)")
+    run_cmd.add_argument("-f", "--forks", metavar="N", type=int, help="hosts worked on at a time (1-100)")
     run_cmd.add_argument("--json", action="store_true", help="print a JSON summary at the end (progress on stderr)")
+    run_cmd.add_argument("--incident", metavar="ID",
+                         help="the incident or ticket id, kept in the record and the report (letters, digits, -_.#)")
 
     history_cmd = commands.add_parser("history", help="kept runs")
     history_cmd.add_argument("--json", action="store_true", help="print the runs as JSON")
@@ -72,11 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) -> None:
-    """-i, -l and -e, as `run` and `unlock-stale` both take them."""
+    """-i, -l, -e and how to log in, as `run` and `unlock-stale` both take them (as ansible-playbook does)."""
     command.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
     command.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
-    command.add_argument("-e", "--extra-vars", metavar="KEY=VALUE", action="append", default=[],
-                         help=extra_vars_help)
+    command.add_argument("-e", "--extra-vars", metavar="KEY=VALUE|@FILE", action="append", default=[],
+                         help=extra_vars_help + "; @FILE: a YAML or JSON mapping of them")
+    command.add_argument("-u", "--user", metavar="USER", help="log in as this user (default: the inventory's)")
+    command.add_argument("-b", "--become", action="store_true", help="become root (sudo) on the hosts; never asks")
+    command.add_argument("--become-user", metavar="USER", help="become this user instead of root")
+    command.add_argument("--private-key", metavar="FILE", help="SSH private key file to log in with")
+    command.add_argument("-v", "--verbose", action="count", default=0,
+                         help="show every task and result (default: changes, failures, health and diagnosis)")
+
+
+def _connection(args: argparse.Namespace) -> Connection:
+    return Connection(user=check_user(args.user, "-u/--user"), become=args.become,
+                      become_user=check_user(args.become_user, "--become-user"),
+                      private_key=check_private_key(args.private_key))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             return cmd_list(args.json)
         if args.command == "run":
-            return cmd_run(args)
+            return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
         if args.command == "history":
             return cmd_history(args.json)
         if args.command == "unlock-stale":
@@ -107,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_list(as_json: bool) -> int:
     catalog = load_catalog(paths.project_dir())
-    scenarios = list(catalog.scenarios.values())
+    scenarios = by_severity(catalog.scenarios.values())
     if as_json:
         data = {
             "scenarios": [scenario.to_dict() for scenario in scenarios],
@@ -115,26 +138,18 @@ def cmd_list(as_json: bool) -> int:
         }
         print(json.dumps(data, indent=2))
         return ExitCode.OK
-    table = Table("SCENARIO", "SEVERITY", "SECTION", "DESTRUCTIVE", "TITLE", "EXTRA VARS",
-                  box=None, pad_edge=False, header_style="bold")
-    for scenario in scenarios:
-        table.add_row(scenario.name, scenario.severity, scenario.section,
-                      "yes" if scenario.destructive else "no", scenario.title, _var_summary(scenario))
-    console = _console(sys.stdout)
-    console.print(table)
-    for item in catalog.uncatalogued:
-        console.print(f"uncatalogued: playbooks/{item.path.name}: {item.reason}")
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    width = console.width if console.is_terminal else listing.WIDTH
+    for line in listing.listing(catalog, width):
+        print(line)
     return ExitCode.OK
 
 
-def _var_summary(scenario: Scenario) -> str:
-    parts = []
-    for name, spec in scenario.extra_vars.items():
-        default = spec.default
-        if isinstance(default, bool):
-            default = "true" if default else "false"
-        parts.append(f"{name}={default}" if default not in (None, "") else name)  # empty: the playbook picks (see its description)
-    return ", ".join(parts) or "-"
+def cmd_run_without_scenario() -> int:
+    """`runbook run` alone: the scenarios to choose from, then a one-line hint; exit 2 (nothing run)."""
+    cmd_list(as_json=False)
+    print("runbook: error: name a scenario: runbook run SCENARIO [-i INVENTORY] (scenarios above)", file=sys.stderr)
+    return ExitCode.BAD_INPUT
 
 
 # run -------------------------------------------------------------------
@@ -143,7 +158,7 @@ def _var_summary(scenario: Scenario) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
     scenario = load_catalog(project).get(args.scenario)
-    given = parse_assignments(args.extra_vars)
+    given = read_extra_vars(args.extra_vars)
     request = RunRequest(
         scenario=scenario,
         project=project,
@@ -152,22 +167,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra_vars=check_extra_vars(scenario, given),
         check=args.check,
         lock_token=secrets.token_hex(8),  # added after validation: never settable with -e
+        connection=_connection(args),
+        diff=args.diff,
+        tags=check_tags(scenario, args.tags, "--tags"),
+        skip_tags=check_tags(scenario, args.skip_tags, "--skip-tags"),
+        forks=check_forks(args.forks),
+        verbosity=args.verbose,  # also Ansible's own -v: more detail in the kept stdout
     )
+    record.check_incident(args.incident)
     runs = paths.writable_runs_dir()
     confirm(scenario, args.yes, args.check)
 
-    redactor = Redactor([str(value) for name, value in given.items() if looks_secret(name)])
-    progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor)
+    redactor = Redactor(secret_values(given))
+    progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
         return _run(args, request, given, runs, redactor, progress, interrupt)
 
 
-def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, str], runs: Path,
+def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], runs: Path,
          redactor: Redactor, progress: Progress, interrupt: Interrupt) -> int:
     """Run the playbook under a fresh run record; finish the record, the report and the summary."""
     scenario = request.scenario
-    rec, run_dir = _start_record(args, request, given, runs)
+    rec, run_dir = _start_record(args, request, runs, redactor)
+    announcer = Announcer(request.project, request.inventory, scenario.hosts, redactor)
+    announcer.start(rec, request.limit)
     progress.start(f"runbook run {scenario.name}: {scenario.title} (section {scenario.section}, "
                    f"{scenario.severity}), run {rec.run_id}")
     try:
@@ -177,6 +201,7 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, str], r
         rec.finish("error", ExitCode.FAILED)
         _save(run_dir, rec, redactor)
         print(f"runbook: error: the run could not start: {redactor.text(str(exc))}", file=sys.stderr)
+        _warn(announcer.finish(rec, what="the run could not start"))
         return ExitCode.FAILED
     progress.close()
     record.save(run_dir, rec)  # the run folder was scrubbed: lock_token readable again (for unlock-stale)
@@ -184,6 +209,8 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, str], r
 
     if outcome.no_hosts:
         record.discard(run_dir)
+        rec.finish("error", ExitCode.BAD_INPUT)
+        _warn(announcer.finish(rec, what="no host matched, nothing ran"))
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
         raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts})")
     if outcome.interrupted:
@@ -197,12 +224,15 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, str], r
     rec.stats = outcome.stats
     rec.published = redactor.data(outcome.published)
     rec.finish(outcome.result(), int(code))
-    report_path = report.write_report(run_dir, rec)
+    rec.escalation_contacts = redactor.data(announcer.contacts())
+    facts = report.read_facts(run_dir)
+    report_path = report.write_report(run_dir, rec, facts, redactor)
     _save(run_dir, rec, redactor)
 
     interrupt.flush()
     progress.finish(f"{report.result_text(rec)} after {report.format_duration(rec.duration)}; "
                     f"report: {report_path}", ok=code == ExitCode.OK)
+    _warn(announcer.finish(rec, facts, report_path))
     if args.json:
         _print_summary(rec, report_path, run_dir)
     return int(code)
@@ -254,7 +284,7 @@ def _after_interrupt(request: RunRequest, outcome: RunOutcome, run_dir: Path, re
 def _release(request: RunRequest, run_dir: Path, redactor: Redactor, interrupt: Interrupt) -> str:
     """Run the release playbook with the run's token; its output to release.log; what went wrong, or ""."""
     release = ReleaseRequest(request.project, request.inventory, request.limit,
-                             {**request.extra_vars, LOCK_TOKEN_VAR: request.lock_token})
+                             {**request.extra_vars, LOCK_TOKEN_VAR: request.lock_token}, request.connection)
     try:
         result = release_lock(release, redactor, should_stop=interrupt.keep_going)
     except ReleaseError as exc:
@@ -270,14 +300,16 @@ def _unlock_command(request: RunRequest) -> str:
         words += ["-i", request.inventory]
     if request.limit:
         words += ["-l", request.limit]
-    if "runbook_state_dir" in request.extra_vars:
-        words += ["-e", f"runbook_state_dir={request.extra_vars['runbook_state_dir']}"]
+    words += request.connection.args()
+    for name, value in request.extra_vars.items():
+        if (name == "runbook_state_dir" or name in CONNECTION_VARS) and not looks_secret(name):
+            words += ["-e", f"{name}={value}"]
     words += ["--token", request.lock_token]
     return shlex.join(words)
 
 
-def _start_record(args: argparse.Namespace, request: RunRequest, given: dict[str, str],
-                  runs: Path) -> tuple[record.RunRecord, Path]:
+def _start_record(args: argparse.Namespace, request: RunRequest, runs: Path,
+                  redactor: Redactor) -> tuple[record.RunRecord, Path]:
     """Create the run folder and its run.json (result: running)."""
     scenario = request.scenario
     now = record.utc_now()
@@ -290,13 +322,14 @@ def _start_record(args: argparse.Namespace, request: RunRequest, given: dict[str
         severity=scenario.severity,
         destructive=scenario.destructive,
         started=now.isoformat(),
-        command=_command_line(args, given),
+        command=_command_line(args),
         inventory=request.inventory,
         limit=request.limit,
         check=request.check,
-        extra_vars={name: mask(name, value) if isinstance(value, str) else value
-                    for name, value in request.extra_vars.items()},
+        extra_vars=redactor.data(request.extra_vars),  # secret-looking names masked, at any depth
         lock_token=request.lock_token,
+        operator=record.operator_id(),
+        incident=args.incident,
     )
     record.save(run_dir, rec)
     return rec, run_dir
@@ -317,18 +350,27 @@ def confirm(scenario: Scenario, confirmed: bool, check: bool = False) -> None:
         raise Refused(f"{scenario.name} not confirmed")
 
 
-def _command_line(args: argparse.Namespace, given: dict[str, str]) -> str:
+def _command_line(args: argparse.Namespace) -> str:
+    """What was typed, secret -e values masked (a vars file by its name: its values are not shown)."""
     words = ["runbook", "run", args.scenario]
     if args.inventory:
         words += ["-i", args.inventory]
     if args.limit:
         words += ["-l", args.limit]
-    for name, value in given.items():
-        words += ["-e", f"{name}={mask(name, value)}"]
-    if args.check:
-        words.append("--check")
-    if args.yes:
-        words.append("--yes")
+    for item in args.extra_vars:
+        name, _, value = item.partition("=")
+        words += ["-e", item if item.startswith("@") else f"{name}={mask(name.strip(), value)}"]
+    for flag, value in (("-u", args.user), ("--become-user", args.become_user), ("--private-key", args.private_key),
+                        ("-f", args.forks), ("--incident", args.incident)):
+        if value is not None:
+            words += [flag, str(value)]
+    words += [word for tags in args.tags for word in ("--tags", tags)]
+    words += [word for tags in args.skip_tags for word in ("--skip-tags", tags)]
+    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes)):
+        if given:
+            words.append(flag)
+    if args.verbose:
+        words.append("-" + "v" * args.verbose)
     return " ".join(word if REDACTED in word else shlex.quote(word) for word in words)
 
 
@@ -338,15 +380,16 @@ def _command_line(args: argparse.Namespace, given: dict[str, str]) -> str:
 def cmd_unlock_stale(args: argparse.Namespace) -> int:
     """Release a run lock left by a dead controller: exactly one run's (--token), else only a stale one."""
     project = paths.project_dir()
-    given = check_contract_vars("unlock-stale", parse_assignments(args.extra_vars))
+    given = check_contract_vars("unlock-stale", read_extra_vars(args.extra_vars))
     token = check_token(args.token)
     wanted: dict[str, Any] = {LOCK_TOKEN_VAR: token} if token else {STALE_ONLY_VAR: True}
-    request = ReleaseRequest(project, check_inventory(args.inventory), check_limit(args.limit), {**given, **wanted})
+    request = ReleaseRequest(project, check_inventory(args.inventory), check_limit(args.limit), {**given, **wanted},
+                             _connection(args))
     if not (project / RELEASE_PLAYBOOK).is_file():
         raise BadInput(f"{RELEASE_PLAYBOOK} not found in {project}; set RUNBOOK_PROJECT_DIR to the project root")
 
-    redactor = Redactor()
-    progress = Progress(hangup_safe(sys.stdout), redactor)
+    redactor = Redactor(secret_values(given))
+    progress = Progress(hangup_safe(sys.stdout), redactor, verbose=args.verbose > 0)
     what = f"the lock of run token {token}" if token else "only a lock whose heartbeat is stale"
     progress.start(f"runbook unlock-stale: releasing {what}")
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
@@ -419,7 +462,19 @@ def cmd_report(run_id: str) -> int:
     rec = record.load(run_dir)
     path = report.write_report(run_dir, rec)
     sys.stdout.write(path.read_text(encoding="utf-8"))
+    _warn([report.kept_note(path)])
     return ExitCode.OK
+
+
+def _warn(lines: list[str]) -> None:
+    """Warning lines on stderr; a terminal that went away must not stop anything."""
+    for line in lines:
+        if not line:
+            continue
+        try:
+            print(line, file=sys.stderr, flush=True)
+        except OSError:
+            silence(sys.stderr)
 
 
 def _console(stream: TextIO) -> Console:
