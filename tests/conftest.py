@@ -8,6 +8,7 @@ tests run the real ansible-runner and ansible-playbook against localhost.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -210,3 +211,14 @@ def unreachable_inventory(tmp_path: Path) -> Path:
               ansible_ssh_common_args: -o ConnectTimeout=3 -o StrictHostKeyChecking=no
         """))
     return path
+
+
+@pytest.fixture
+def test_host() -> tuple[str, str]:
+    """(inventory, container) of the prepared test host; skips when none is given."""
+    inventory = os.environ.get("RUNBOOK_TEST_INVENTORY")
+    if not inventory:
+        pytest.skip("RUNBOOK_TEST_INVENTORY is not set (inventory of a prepared test host in app_servers)")
+    container = os.environ.get("RUNBOOK_TEST_HOST")
+    assert container, "RUNBOOK_TEST_HOST must name the test host's container when RUNBOOK_TEST_INVENTORY is set"
+    return inventory, container

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostutil import HEALTH, healthy, on_host
 
 pytestmark = pytest.mark.integration
 
@@ -30,22 +31,12 @@ USER = "deployer"
 SUDOERS = f"/etc/sudoers.d/runbook-test-{USER}"
 SUDO_LOG = f"/var/log/sudo-{USER}.log"
 STATE_DIR = "/var/lib/runbook"
-HEALTH = ("import urllib.request; "
-          "print(urllib.request.urlopen('http://localhost:3000/health', timeout=10).status)")
 
-
-def on_host(container: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "exec", container, *command], text=True, capture_output=True,
-                          timeout=120, check=check)
 
 
 def runbook(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "runbook", *args], env=dict(os.environ, RUNBOOK_RUNS_DIR=str(runs)),
                           text=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=1200)
-
-
-def healthy(container: str) -> bool:
-    return on_host(container, "python3", "-c", HEALTH, check=False).stdout.strip() == "200"
 
 
 def container_state(container: str, app: str) -> str:
@@ -66,13 +57,9 @@ def only_record(runs: Path) -> dict[str, object]:
 
 
 @pytest.fixture
-def become_host() -> Iterator[tuple[str, str, str]]:
+def become_host(test_host: tuple[str, str]) -> Iterator[tuple[str, str, str]]:
     """(inventory, container, api container) of a host with a sudo user; the app stopped."""
-    inventory = os.environ.get("RUNBOOK_TEST_INVENTORY")
-    if not inventory:
-        pytest.skip("RUNBOOK_TEST_INVENTORY is not set (inventory of a prepared test host in app_servers)")
-    container = os.environ.get("RUNBOOK_TEST_HOST")
-    assert container, "RUNBOOK_TEST_HOST must name the test host's container when RUNBOOK_TEST_INVENTORY is set"
+    inventory, container = test_host
     app = os.environ.get("RUNBOOK_TEST_APP_CONTAINER", "backend-api-1")
     assert on_host(container, "sh", "-c", "command -v sudo", check=False).returncode == 0, (
         "the test host has no sudo: rebuild the image (make images)")

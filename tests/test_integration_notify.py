@@ -20,15 +20,6 @@ from test_notify import Receiver
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def test_inventory() -> tuple[str, str]:
-    inventory = os.environ.get("RUNBOOK_TEST_INVENTORY")
-    if not inventory:
-        pytest.skip("RUNBOOK_TEST_INVENTORY is not set (inventory of a prepared test host in app_servers)")
-    host = os.environ.get("RUNBOOK_TEST_HOST")
-    assert host, "RUNBOOK_TEST_HOST must name the test host when RUNBOOK_TEST_INVENTORY is set"
-    return inventory, host
-
 
 def runbook(*args: str, runs: Path, notify_url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RUNBOOK_RUNS_DIR=str(runs), RUNBOOK_NOTIFY_URL=notify_url)
@@ -37,9 +28,9 @@ def runbook(*args: str, runs: Path, notify_url: str) -> subprocess.CompletedProc
                           capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
 
 
-def test_diagnose_posts_start_and_end_and_reports_the_evidence(test_inventory: tuple[str, str],
+def test_diagnose_posts_start_and_end_and_reports_the_evidence(test_host: tuple[str, str],
                                                                tmp_path: Path) -> None:
-    inventory, host = test_inventory
+    inventory, host = test_host
     runs = tmp_path / "runs"
     with Receiver() as receiver:
         done = runbook("run", "diagnose", "-i", inventory, "--incident", "INC-77", runs=runs, notify_url=receiver.url)
@@ -62,8 +53,8 @@ def test_diagnose_posts_start_and_end_and_reports_the_evidence(test_inventory: t
     assert json.loads((folder / "run.json").read_text())["incident"] == "INC-77"
 
 
-def test_with_the_receiver_down_the_run_still_succeeds(test_inventory: tuple[str, str], tmp_path: Path) -> None:
-    inventory, _ = test_inventory
+def test_with_the_receiver_down_the_run_still_succeeds(test_host: tuple[str, str], tmp_path: Path) -> None:
+    inventory, _ = test_host
     with Receiver() as receiver:
         dead_url = receiver.url  # closed when the block ends: nothing listens on that port any more
     done = runbook("run", "diagnose", "-i", inventory, runs=tmp_path / "runs", notify_url=dead_url)

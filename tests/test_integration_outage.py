@@ -17,29 +17,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostutil import HEALTH, on_host
 
 pytestmark = pytest.mark.integration
 
 PLANTED = "sk_live_PLANTEDintegration0123456789"
 SECTIONS = ["## Summary", "## Timeline", "## Root Cause", "## Impact", "## Resolution",
             "## Prevention", "## Action Items", "## Lessons Learned"]
-HEALTH = ("import urllib.request; "
-          "print(urllib.request.urlopen('http://localhost:3000/health', timeout=10).status)")
 
 
-@pytest.fixture
-def test_host() -> tuple[str, str]:
-    inventory = os.environ.get("RUNBOOK_TEST_INVENTORY")
-    if not inventory:
-        pytest.skip("RUNBOOK_TEST_INVENTORY is not set (inventory of a prepared test host in app_servers)")
-    container = os.environ.get("RUNBOOK_TEST_HOST")
-    assert container, "RUNBOOK_TEST_HOST must name the test host's container when RUNBOOK_TEST_INVENTORY is set"
-    return inventory, container
-
-
-def on_host(container: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "exec", container, *command], text=True, capture_output=True,
-                          timeout=120, check=check)
 
 
 def runbook(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hostutil import HEALTH, on_host
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +34,6 @@ IN_WHEEL = ("runbook/_content/ansible.cfg", "runbook/_content/playbooks/outage.y
             "runbook/_content/roles/runbook_common/filter_plugins/runbook_redact.py",
             "runbook/_content/collections/ansible_collections/community/docker/MANIFEST.json",
             "runbook/_content/collections/ansible_collections/ansible/posix/MANIFEST.json")
-HEALTH = ("import urllib.request; "
-          "print(urllib.request.urlopen('http://localhost:3000/health', timeout=10).status)")
 
 
 def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None,
@@ -103,19 +102,6 @@ def test_installed_wheel_lists_the_scenarios_from_any_folder(installed: Path, el
     assert {"outage", "rollback", "deploy", "diagnose"} <= names
 
 
-@pytest.fixture
-def test_host() -> tuple[str, str]:
-    inventory = os.environ.get("RUNBOOK_TEST_INVENTORY")
-    if not inventory:
-        pytest.skip("RUNBOOK_TEST_INVENTORY is not set (inventory of a prepared test host in app_servers)")
-    container = os.environ.get("RUNBOOK_TEST_HOST")
-    assert container, "RUNBOOK_TEST_HOST must name the test host's container when RUNBOOK_TEST_INVENTORY is set"
-    return inventory, container
-
-
-def on_host(container: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "exec", container, *command], text=True, capture_output=True,
-                          timeout=120, check=check)
 
 
 def test_installed_wheel_recovers_an_outage(installed: Path, elsewhere: Path,

@@ -134,7 +134,7 @@ def test_a_host_moved_by_hand_is_judged_by_what_runs(on_v4):
     v3 = sha("v3")
     result = run("rollback.yml", "-e", f"commit={v3}")
     assert result.returncode == 0, result.out[-3000:]
-    assert f"Running now: {on_v4} (running containers (healthy))" in result.out
+    assert f"Running before: {on_v4} (running containers (healthy))" in result.out
     assert f"Rolled back from {on_v4} to {v3}" in result.out
     assert health() == ("200", "v3")
 

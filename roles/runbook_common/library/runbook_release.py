@@ -25,12 +25,14 @@ action=probe reads (and changes nothing in the app):
 
 action=record appends a release that passed the health gate to the ledger.
 
-action=snapshot backs the compose directory up before the code moves, in one
-round trip: optionally records the running release in the ledger first
-(record_commit), refuses when the snapshot would not fit, writes
+action=move is the runbook's "Backup current state" and "Revert code" in one
+round trip: refuses, before anything changes, a snapshot that would not fit;
+records the running release in the ledger (record_commit); writes
 <state_dir>/snapshots/<host UTC time>-<commit>/ (folders 0700, files 0600:
 <compose dir name>.tar.gz with its .env, COMMIT, and env when the environment
-file lives outside the compose directory) and keeps the last `keep` snapshots.
+file lives outside the compose directory) and keeps the last `snapshot_keep`;
+runs `git reset --hard` to the target when HEAD is elsewhere; and writes the
+label override (path, services) for the target.
 
 action=label writes the compose override that labels the images a release
 builds with its commit (org.runbook.commit), in the state dir; the app's own
@@ -43,7 +45,7 @@ DOCUMENTATION = r"""
 module: runbook_release
 short_description: Probe the app's release state, or record a healthy release in the host's ledger
 options:
-  action: {type: str, choices: [probe, record, snapshot, label], default: probe, description: What to do.}
+  action: {type: str, choices: [probe, record, move, label], default: probe, description: What to do.}
   repo_dir: {type: path, description: The app's git work tree (probe).}
   compose_dir: {type: path, description: The directory of the compose file (probe).}
   state_dir: {type: path, required: true, description: The contract's runbook_state_dir; the ledger is releases.jsonl in it.}
@@ -58,11 +60,13 @@ options:
   keep: {type: int, default: 100, description: Ledger entries kept.}
   source: {type: str, default: passed the health gate, description: Why the release is recorded (record).}
   rolled_back_from: {type: str, default: '', description: 'The release a rollback moved away from (record): when the commit is its ancestor (needs repo_dir), it is never last-good again until redeployed.'}
-  env_file: {type: path, description: The app's environment file (snapshot).}
-  record_commit: {type: str, default: '', description: 'A healthy running release to record in the ledger before the snapshot (snapshot).'}
-  snapshot_keep: {type: int, default: 5, description: Snapshots kept (snapshot).}
-  path: {type: path, description: Where the label override is written (label).}
-  services: {type: list, elements: str, default: [], description: The services that build (label).}
+  env_file: {type: path, description: The app's environment file (move).}
+  to: {type: str, default: '', description: The target commit the work tree moves to (move).}
+  snapshot: {type: bool, default: true, description: Snapshot before the tree moves (move).}
+  record_commit: {type: str, default: '', description: 'A healthy running release to record in the ledger before anything moves (move).'}
+  snapshot_keep: {type: int, default: 5, description: Snapshots kept (move).}
+  path: {type: path, description: Where the label override is written (label; move when services are given).}
+  services: {type: list, elements: str, default: [], description: The services that build (label, move).}
 """
 
 import json
@@ -334,9 +338,8 @@ def prune_snapshots(root, keep):
     return [os.path.join(root, name) for name in removed]
 
 
-def snapshot(module):
-    p = module.params
-    compose_dir, state_dir, commit = p["compose_dir"], p["state_dir"], p["commit"]
+def check_room(module, compose_dir, state_dir):
+    """Refuse, before anything changes, a snapshot that would not fit."""
     needed = tree_bytes(compose_dir) + HEADROOM
     free = free_bytes(state_dir)
     if 0 <= free <= needed:
@@ -344,45 +347,80 @@ def snapshot(module):
             "Not enough free space for the snapshot under %s (%.1f MB free, about %.1f MB needed); "
             "free some space (runbook section 5) or run again with -e snapshot=false. Nothing was changed."
             % (state_dir, free / 1048576.0, needed / 1048576.0)))
+
+
+def take_snapshot(compose_dir, env_file, state_dir, commit, keep):
+    """<state_dir>/snapshots/<host UTC time>-<commit>/: the compose dir with its .env, COMMIT, env."""
     root = os.path.join(state_dir, "snapshots")
     path = os.path.join(root, "%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), commit[:12]))
+    private_dir(path)
+    name = os.path.basename(compose_dir.rstrip("/"))
+    archive = os.path.join(path, name + ".tar.gz")
+    fd = os.open(archive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        tar.add(compose_dir, arcname=name)
+    os.replace(archive + ".tmp", archive)
+    if env_file and os.path.exists(env_file) and not env_file.startswith(compose_dir.rstrip("/") + "/"):
+        with open(env_file, "rb") as f:
+            write_private(os.path.join(path, "env"), f.read())
+    write_private(os.path.join(path, "COMMIT"), (commit + "\n").encode())
+    return path, prune_snapshots(root, max(keep, 1))
+
+
+def move(module):
+    """Runbook steps "Backup current state" and "Revert code" in one round trip: record the
+    running release, snapshot, `git reset --hard` to the target, label its images."""
+    p = module.params
+    compose_dir, state_dir, repo, to = p["compose_dir"], p["state_dir"], p["repo_dir"], p["to"]
+    head = rev(repo, "HEAD")
+    moved = head != to
+    if p["snapshot"]:
+        check_room(module, compose_dir, state_dir)
     if module.check_mode:
-        return dict(changed=True, path=path, recorded=None, pruned=[])
+        return dict(changed=p["snapshot"] or moved, path="", moved=moved, recorded=None, pruned=[], head=head)
     recorded = None
     if p["record_commit"]:
         entries = read_ledger(state_dir)
         if not entries or entries[-1]["commit"] != p["record_commit"]:
             recorded = append_ledger(state_dir, p["record_commit"], p["scenario"], "healthy at the start of a run", p["keep"])
-    private_dir(path)
-    archive = os.path.join(path, os.path.basename(compose_dir.rstrip("/")) + ".tar.gz")
-    fd = os.open(archive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-        tar.add(compose_dir, arcname=os.path.basename(compose_dir.rstrip("/")))
-    os.replace(archive + ".tmp", archive)
-    env_file = p["env_file"] or ""
-    if env_file and os.path.exists(env_file) and not env_file.startswith(compose_dir.rstrip("/") + "/"):
-        with open(env_file, "rb") as f:
-            write_private(os.path.join(path, "env"), f.read())
-    write_private(os.path.join(path, "COMMIT"), (commit + "\n").encode())
-    pruned = prune_snapshots(root, max(p["snapshot_keep"], 1))
-    return dict(changed=True, path=path, recorded=recorded, pruned=pruned)
+    path, pruned = ("", [])
+    if p["snapshot"]:
+        path, pruned = take_snapshot(compose_dir, p["env_file"] or "", state_dir, p["commit"], p["snapshot_keep"])
+    if moved:
+        rc, out, err = git(repo, "reset", "--hard", to)
+        if rc != 0:
+            module.fail_json(msg="git reset --hard %s failed in %s: %s" % (to, repo, (err or out).strip()),
+                             path=path, recorded=recorded)
+    if p["path"] and p["services"]:
+        write_label(p["path"], compose_dir, p["services"], p["label"], to)
+    return dict(changed=bool(path) or moved, path=path, moved=moved, recorded=recorded, pruned=pruned, head=to)
+
+
+def label_data(compose_dir, services, key, commit):
+    override = {"services": {service: {"build": {"labels": {key: commit}}} for service in services}}
+    return ("# Written by runbook: the commit the images of %s are built from.\n%s\n"
+            % (compose_dir or "the app", json.dumps(override, indent=2, sort_keys=True))).encode()
+
+
+def write_label(path, compose_dir, services, key, commit):
+    """Write the label override unless it already says this; True when written."""
+    data = label_data(compose_dir, services, key, commit)
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return False
+    except OSError:
+        pass
+    private_dir(os.path.dirname(path))
+    write_private(path, data)
+    return True
 
 
 def label(module):
     """The compose override naming the commit of the images each building service makes."""
     p = module.params
-    override = {"services": {service: {"build": {"labels": {p["label"]: p["commit"]}}} for service in p["services"]}}
-    data = ("# Written by runbook: the commit the images of %s are built from.\n%s\n"
-            % (p["compose_dir"] or "the app", json.dumps(override, indent=2, sort_keys=True))).encode()
-    try:
-        with open(p["path"], "rb") as f:
-            if f.read() == data:
-                return dict(changed=False, path=p["path"])
-    except OSError:
-        pass
     if not module.check_mode:
-        private_dir(os.path.dirname(p["path"]))
-        write_private(p["path"], data)
+        write_label(p["path"], p["compose_dir"], p["services"], p["label"], p["commit"])
     # Bookkeeping in the state dir, not host state: never a change.
     return dict(changed=False, path=p["path"])
 
@@ -390,7 +428,7 @@ def label(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type="str", choices=["probe", "record", "snapshot", "label"], default="probe"),
+            action=dict(type="str", choices=["probe", "record", "move", "label"], default="probe"),
             repo_dir=dict(type="path"),
             compose_dir=dict(type="path"),
             state_dir=dict(type="path", required=True),
@@ -406,13 +444,16 @@ def main():
             source=dict(type="str", default="passed the health gate"),
             rolled_back_from=dict(type="str", default=""),
             env_file=dict(type="path"),
+            to=dict(type="str", default=""),
+            snapshot=dict(type="bool", default=True),
             record_commit=dict(type="str", default=""),
             snapshot_keep=dict(type="int", default=5),
             path=dict(type="path"),
             services=dict(type="list", elements="str", default=[]),
         ),
         required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",)),
-                     ("action", "snapshot", ("compose_dir", "commit")), ("action", "label", ("path", "commit"))],
+                     ("action", "move", ("compose_dir", "repo_dir", "commit", "to")),
+                     ("action", "label", ("path", "commit"))],
         supports_check_mode=True,
     )
     p = module.params
@@ -429,8 +470,10 @@ def main():
             left = ""
         entry = append_ledger(p["state_dir"], p["commit"], p["scenario"], p["source"], p["keep"], left)
         module.exit_json(changed=False, recorded=entry)
-    if p["action"] == "snapshot":
-        module.exit_json(**snapshot(module))
+    if p["action"] == "move":
+        if not (SHA.match(p["to"]) and SHA.match(p["commit"])):
+            module.fail_json(msg="runbook_release: move needs commit and to as SHAs: %r, %r" % (p["commit"], p["to"]))
+        module.exit_json(**move(module))
     if p["action"] == "label":
         module.exit_json(**label(module))
     module.exit_json(changed=False, **probe(module))
