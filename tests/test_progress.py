@@ -89,8 +89,10 @@ def test_the_outage_recovery_fits_a_screen_and_says_what_was_done() -> None:
     assert any(line.startswith("    ... ") and line.endswith(" more lines (-v shows them)") for line in lines)
     assert f"{HOST}: Start every service of the stack that is not running - changed (1.5s)" in lines
     assert f"{HOST}: Start nginx if it is down - changed (0.7s)" in lines
-    assert f"{HOST} health_check: Say what the health check saw" in lines
-    assert any(line.startswith("    after bringing services back:") and line.endswith("healthy") for line in lines)
+    # a one-line debug message stands in place of its task's name
+    assert any(line.startswith(f"{HOST} health_check: after bringing services back:") and line.endswith("healthy")
+               for line in lines)
+    assert not any("Say what the health check saw" in line for line in lines)
     assert f"RECAP {HOST}  ok=23 changed=2 failed=0 unreachable=0 skipped=4" in lines
     assert lines[-1].startswith("Succeeded (exit 0)")
 
@@ -147,9 +149,9 @@ def test_a_refused_rollback_shows_why_and_nothing_else() -> None:
 
 def test_diagnose_shows_the_diagnosis_and_both_health_verdicts() -> None:
     lines = replay(recorded("diagnose"))
-    verdicts = [line for line in lines if line.startswith("    ") and line.endswith("healthy")]
+    prefix = f"{HOST} health_check: "
+    verdicts = [line[len(prefix):] for line in lines if line.startswith(prefix) and line.endswith("healthy")]
     assert [line.split(":")[0].strip() for line in verdicts] == ["API health", "database health"]
-    assert lines.count(f"{HOST} health_check: Say what the health check saw") == 2
     assert f"{HOST} diagnose: Show the diagnosis" in lines
 
 
@@ -224,7 +226,7 @@ def test_the_cli_is_quiet_by_default_and_shows_everything_with_v(
     token = "tok-given-on-the-command-line-1234"
     assert main(["run", "scenario", "-i", str(inventory), "-e", f"api_token={token}"]) == 0
     quiet = capsys.readouterr().out
-    assert "localhost: Note the run lock token\n    lock token " in quiet
+    assert "localhost: lock token " in quiet  # a one-line debug message, in place of its task's name
     assert "localhost: Use the token - changed" in quiet
     for hidden in ("Read the app environment file", "Publish what the scenario did",
                    "Publish the commit and the bytes freed", "Wait a little", "TASK", "PLAY"):

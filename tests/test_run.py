@@ -41,7 +41,7 @@ def test_successful_run_keeps_a_record_and_writes_the_report(
     assert main(["run", "scenario", "-i", str(inventory), "-e", "commit=HEAD~2", "-e", "payments=on"]) == 0
     out = capsys.readouterr().out
     # live progress, plain lines off a terminal: quiet by default (debug messages, changes, failures)
-    assert "localhost: Note the run lock token" in out
+    assert "localhost: lock token " in out
     assert "TASK" not in out and "Read the app environment file" not in out
     assert "Succeeded (exit 0)" in out
 

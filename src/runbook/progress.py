@@ -115,8 +115,11 @@ class Progress:
             self._print(f"[bold]RECAP[/bold] {self._text(host.ljust(width))}  {shown}")
 
     def _quiet_line(self, result: TaskResult) -> str:
-        """`host role: task - status (time): message`, then a debug message's lines."""
+        """`host role: task - status (time): message`, then a debug message's lines;
+        a one-line message stands in place of the task's name (`host role: message`)."""
         where = f"{result.host} {result.role}" if result.role else result.host
+        if result.note and len(result.note.splitlines()) == 1 and not result.message:
+            return f"{self._text(where)}: {self._text(result.note)}"
         line = f"{self._text(where)}: {self._text(result.task)}"
         if not result.note:
             style = _STYLE.get(result.status, "")
