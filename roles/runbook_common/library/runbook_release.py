@@ -8,7 +8,8 @@ action=probe reads (and changes nothing in the app):
     stack's running containers and whether the health URL answers 200;
   - the release ledger (<state_dir>/releases.jsonl): the releases that passed
     the health gate on this host;
-  - the target: a SHA, HEAD~N (counted from the release that runs),
+  - the target: a SHA, HEAD~N (counted from the release that runs), a branch
+    or tag looked up on the remote (deploy: git ls-remote, nothing fetched),
     last-good (the last healthy release before the one that runs) or the
     default (last-good when the ledger has one, else HEAD~1);
   - untracked or ignored files (a live .env) that the target commit tracks,
@@ -50,7 +51,8 @@ options:
   compose_dir: {type: path, description: The directory of the compose file (probe).}
   state_dir: {type: path, required: true, description: The contract's runbook_state_dir; the ledger is releases.jsonl in it.}
   target: {type: str, default: '', description: 'A 7-40 hex SHA, HEAD~N, last-good, or empty for the default.'}
-  candidate: {type: str, default: '', description: A commit a branch or tag resolved to on the remote (deploy).}
+  candidate: {type: str, default: '', description: 'A commit a branch or tag resolved to on the remote (deploy): given, no lookup.'}
+  remote: {type: str, default: '', description: 'Deploy: the remote to look a branch or tag target up on (git ls-remote), when no candidate is given.'}
   health_url: {type: str, default: '', description: The app's health URL (probe).}
   health_timeout: {type: int, default: 3, description: Seconds the health request may take.}
   log_lines: {type: int, default: 10, description: How many recent commits to return.}
@@ -269,9 +271,30 @@ def target_of(p, origin, good):
     return rev(repo, p["candidate"] or target), target, ""
 
 
+def remote_candidate(repo, remote, target):
+    """(commit, error): what the remote names `target` (a branch first, then a tag's commit, then a tag)."""
+    rc, out, err = git(repo, "ls-remote", remote, "refs/heads/%s" % target, "refs/tags/%s" % target,
+                       "refs/tags/%s^{}" % target)
+    if rc != 0:
+        return "", ((err or out).strip().splitlines() or ["no output"])[-1]
+    refs = {}
+    for line in out.splitlines():
+        commit, _, ref = line.partition("\t")
+        refs[ref.strip()] = commit.strip()
+    for ref in ("refs/heads/%s" % target, "refs/tags/%s^{}" % target, "refs/tags/%s" % target):
+        if SHA.match(refs.get(ref, "")):
+            return refs[ref], ""
+    return "", ""
+
+
 def probe(module):
     p = module.params
     repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
+    # Deploy: a branch or tag is looked up on the remote (only reads; nothing is fetched here).
+    looked_up, remote_error = False, ""
+    if p["remote"] and p["target"] and not p["candidate"] and not SHA.match(p["target"]):
+        looked_up = True
+        p["candidate"], remote_error = remote_candidate(repo, p["remote"], p["target"])
     head = rev(repo, "HEAD")
     rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
     dirty = [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else []
@@ -297,6 +320,7 @@ def probe(module):
         origin=origin, origin_source=origin_source, record_origin=record_origin,
         ledger=entries[-10:], last_good=good,
         to=to, target=named, target_error=error,
+        candidate=p["candidate"], looked_up=looked_up, remote_error=remote_error,
         # Every service that builds runs with the target's commit label (a stack
         # started by hand carries none: the next release relabels it).
         labelled=bool(to) and all(services.get(name) == to for name in built),
@@ -434,6 +458,7 @@ def main():
             state_dir=dict(type="path", required=True),
             target=dict(type="str", default=""),
             candidate=dict(type="str", default=""),
+            remote=dict(type="str", default=""),
             health_url=dict(type="str", default=""),
             health_timeout=dict(type="int", default=3),
             log_lines=dict(type="int", default=10),
