@@ -1,0 +1,63 @@
+"""After the disk cleanup on a 64 MB filesystem filled to about 97%: real free
+space, old backups deleted, the newest and recent ones kept, logs truncated in
+place (same inode, nginx still writes), the stack's named volume and its data
+kept while an unrelated volume is gone, the app healthy."""
+
+import pytest
+
+PRESSURE = "/srv/pressure"
+BACKUPS = PRESSURE + "/backups"
+
+
+def test_the_filesystem_has_room_again(host):
+    used = int(host.check_output("df --output=pcent %s | tail -1", PRESSURE).strip().rstrip("%"))
+    free_kib = int(host.check_output("df --output=avail -k %s | tail -1", PRESSURE).strip())
+    assert used < 90
+    assert free_kib > 40 * 1024  # about 50 MiB of the 64 MiB freed
+
+
+@pytest.mark.parametrize("name", ["db-30.sql", "db-20.sql", "db-15.sql", "db-10.sql", "db-8.sql", "archive/app-12.tar.gz"])
+def test_backups_older_than_7_days_are_deleted(host, name):
+    assert not host.file(BACKUPS + "/" + name).exists
+
+
+@pytest.mark.parametrize("name", ["db-3.sql", "db-1.sql", "notes.txt"])
+def test_recent_backups_and_other_files_are_kept(host, name):
+    assert host.file(BACKUPS + "/" + name).exists
+
+
+def test_the_newest_backup_is_intact(host):
+    assert host.file(BACKUPS + "/db-1.sql").size == 4 * 1024 * 1024
+
+
+def test_logs_are_truncated_not_deleted(host):
+    access = host.file("/var/log/nginx/access.log")
+    assert access.exists
+    assert host.check_output("stat -c %%i %s", access.path) == host.file("/root/disk-access-log-inode.txt").content_string.strip()
+    assert host.file(PRESSURE + "/app/api.log").size == 0
+
+
+def test_nginx_still_writes_its_truncated_log(host, app):
+    before = host.file("/var/log/nginx/access.log").size
+    assert app.http_status("http://127.0.0.1/health") == "200"
+    assert host.file("/var/log/nginx/access.log").size > before
+
+
+def test_the_stacks_named_volume_and_its_data_survive(host):
+    assert host.run("docker volume inspect backend_data").rc == 0
+    assert host.check_output("docker run --rm --network none -v backend_data:/data echoelmusic-api:latest cat /data/keep.txt") == "precious"
+
+
+def test_the_unrelated_volume_the_stopped_container_and_dangling_images_are_gone(host):
+    assert host.run("docker volume inspect leftover_cache").rc != 0
+    assert host.check_output("docker ps -a -q --filter name=store") == ""
+    assert host.check_output("docker images -q -f dangling=true") == ""
+
+
+def test_env_and_work_tree_untouched(host, app):
+    assert host.file(app.compose_dir + "/.env").exists
+    assert host.check_output("git -C %s status --porcelain --untracked-files=no", app.repo) == ""
+
+
+def test_health_answers_200(app):
+    assert app.health()[0] == "200"
