@@ -63,10 +63,12 @@ integration: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q --durations=8
 
 # Not part of `make test`: times a rollback by the runbook's own commands against
-# rollback.yml on two identical test hosts and prints the ratios.
+# rollback.yml on two identical test hosts, and a certificate renewal against an
+# unreachable ACME server (certificate.yml vs certbot renew), and prints the ratios.
 .PHONY: bench
 bench: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/rollback
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/certificate
 
 demo: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
