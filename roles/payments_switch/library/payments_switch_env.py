@@ -1,0 +1,112 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""What the app's .env says about payments, without one secret value.
+
+Reads the environment file on the host and returns, per Stripe key name, only
+its mode (`live`, `test`, `missing`, `unknown`), whether the webhook secret is
+there, whether the publishable and secret keys are both present and of the
+same mode, the value of the switch ENABLE_STRIPE_PAYMENTS (not a secret), the
+file's mode, and the host's UTC time (for the snapshot's name). Read-only.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: payments_switch_env
+short_description: Report the payment keys' modes and the payments switch of an env file, never their values
+options:
+  path: {type: path, required: true, description: The app's .env file.}
+  switch: {type: str, default: ENABLE_STRIPE_PAYMENTS, description: The variable that turns payments on and off.}
+"""
+
+import os
+import stat
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+SECRET_KEY = "STRIPE_SECRET_KEY"
+PUBLISHABLE_KEY = "STRIPE_PUBLISHABLE_KEY"
+WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET"
+SWITCH_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off", "")
+PREFIXES = {SECRET_KEY: ("sk_", "rk_"), PUBLISHABLE_KEY: ("pk_",)}
+
+
+def parse_env(text):
+    """{NAME: value} of an env file's KEY=value lines (comments, blanks and `export ` handled)."""
+    values = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        name = name.strip()
+        if name.startswith("export "):
+            name = name[len("export "):].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def key_mode(name, value):
+    """live, test, missing or unknown: what a Stripe key's prefix says, never the key."""
+    if not value:
+        return "missing"
+    for prefix in PREFIXES.get(name, ()):
+        if value.startswith(prefix + "live_"):
+            return "live"
+        if value.startswith(prefix + "test_"):
+            return "test"
+    return "unknown"
+
+
+def summarise(values, switch):
+    """The report: modes and presence only."""
+    secret = key_mode(SECRET_KEY, values.get(SECRET_KEY, ""))
+    publishable = key_mode(PUBLISHABLE_KEY, values.get(PUBLISHABLE_KEY, ""))
+    consistent = secret == publishable and secret in ("live", "test")
+    if consistent:
+        finding = "both keys are %s keys" % secret
+    elif "missing" in (secret, publishable):
+        missing = [n for n, m in ((SECRET_KEY, secret), (PUBLISHABLE_KEY, publishable)) if m == "missing"]
+        finding = "missing: %s" % ", ".join(missing)
+    else:
+        finding = "the keys' modes differ: %s is %s, %s is %s" % (SECRET_KEY, secret, PUBLISHABLE_KEY, publishable)
+    return {
+        "keys": {
+            SECRET_KEY: secret,
+            PUBLISHABLE_KEY: publishable,
+            WEBHOOK_SECRET: "present" if values.get(WEBHOOK_SECRET) else "missing",
+        },
+        "keys_consistent": consistent,
+        "keys_finding": finding,
+        "switch_present": switch in values,
+        "enabled": values.get(switch, "").strip().lower() == "true",
+        # The switch's value is shown only when it is one of these words.
+        "switch_value": (values.get(switch, "").strip().lower()
+                         if values.get(switch, "").strip().lower() in SWITCH_WORDS else "(other)"),
+    }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={"path": {"type": "path", "required": True},
+                       "switch": {"type": "str", "default": "ENABLE_STRIPE_PAYMENTS"}},
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+        mode = "%04o" % stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as exc:
+        module.fail_json(msg="Cannot read %s: %s" % (path, exc.strerror))
+    result = summarise(parse_env(text), module.params["switch"])
+    result.update(changed=False, path=path, mode=mode, host_utc=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
