@@ -43,6 +43,11 @@ CASES = [
     ("deploy.yml", {"ref": "feature/"}, 'Refused ref="feature/"'),
     ("deploy.yml", {"ref": "main@{1}"}, 'Refused ref="main@{1}"'),
     ("deploy.yml", {"ref": "no-such-branch"}, 'Refused target "no-such-branch": no such branch or tag on origin'),
+    ("payments.yml", {"payments": "maybe"}, 'Refused payments="maybe": give status, off or on'),
+    ("payments.yml", {"payments": "off", "since": "1h;reboot"}, 'Refused since="1h;reboot"'),
+    ("certificate.yml", {"force_renewal": "perhaps"}, 'Refused force_renewal="perhaps": give true or false'),
+    ("disk.yml", {"prune_volumes": "all"}, 'Refused prune_volumes="all": give true or false'),
+    ("resources.yml", {"stop": "worker;reboot"}, 'Refused stop="worker;reboot"'),
 ]
 
 
