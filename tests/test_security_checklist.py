@@ -1,0 +1,48 @@
+"""The security incident's checklist, run for real on this machine: the data
+protection authority deadline is declared_at + 72 hours, in UTC and the host's
+zone, and the checklist names what is left to humans."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: security_incident
+        tasks_from: checklist
+      vars:
+        security_incident_declared_at: "{declared}"
+    - ansible.builtin.copy:
+        content: "{{{{ security_incident_checklist | to_json }}}}"
+        dest: "{out}"
+"""
+
+
+def run_checklist(tmp_path: Path, declared: str, tz: str) -> dict:
+    out = tmp_path / "checklist.json"
+    play = tmp_path / "play.yml"
+    play.write_text(PLAY.format(declared=declared, out=out), encoding="utf-8")
+    env = {**os.environ, "TZ": tz, "ANSIBLE_ROLES_PATH": str(ROOT / "roles")}
+    subprocess.run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", "localhost,",
+                    "-e", f"ansible_python_interpreter={sys.executable}", str(play)],
+                   check=True, capture_output=True, env=env, cwd=tmp_path)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_deadline_is_72_hours_after_declaration_in_utc_and_host_zone(tmp_path: Path) -> None:
+    checklist = run_checklist(tmp_path, "2026-11-29T10:00:00Z", "Europe/Berlin")
+    assert checklist["declared_at_epoch"] == 1795946400
+    assert checklist["authority_deadline_utc"] == "2026-12-02 10:00 UTC"
+    assert checklist["authority_deadline_host"] == "2026-12-02 11:00 CET"
+    humans = "\n".join(checklist["left_to_humans"])
+    assert "Rotate the provider keys" in humans
+    assert "before 2026-12-02 10:00 UTC (2026-12-02 11:00 CET)" in humans
