@@ -81,7 +81,7 @@ apt_in "$root" \
   nginx certbot python3-certbot-nginx pebble openssl \
   ufw iptables git postgresql postgresql-client cron \
   python3 python3-requests python3-yaml python3-psycopg2 python3-apt \
-  curl procps iproute2 psmisc less sudo
+  curl procps iproute2 psmisc less sudo logrotate
 # The inner engine gets no bridge and leaves iptables alone: the stack uses network_mode host.
 mkdir -p "$root/etc/docker"
 printf '{"bridge": "none", "iptables": false, "log-driver": "json-file"}\n' > "$root/etc/docker/daemon.json"

@@ -48,6 +48,12 @@ CASES = [
     ("certificate.yml", {"force_renewal": "perhaps"}, 'Refused force_renewal="perhaps": give true or false'),
     ("disk.yml", {"prune_volumes": "all"}, 'Refused prune_volumes="all": give true or false'),
     ("resources.yml", {"stop": "worker;reboot"}, 'Refused stop="worker;reboot"'),
+    ("security.yml", {"declared_at": "yesterday; reboot"}, 'Refused declared_at="yesterday; reboot": give now or a UTC time'),
+    ("security.yml", {"lockdown_ports": "8080;reboot"}, 'Refused lockdown_ports="8080;reboot"'),
+    ("unlock.yml", {"health_timeout": "soon"}, 'Refused health_timeout="soon"'),
+    ("prevention.yml", {"rate": "10r/s;"}, 'Refused rate="10r/s;": give N r/s or N r/m, e.g. 10r/s.'),
+    ("prevention.yml", {"burst": "0"}, 'Refused burst="0": give a whole number 1-99999.'),
+    ("prevention.yml", {"disk_alert_percent": "100"}, 'Refused disk_alert_percent="100": give a whole number 1-99.'),
 ]
 
 
