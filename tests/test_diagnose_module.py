@@ -4,26 +4,18 @@ systemd 257): parsing, the published shape, redaction and the text a person read
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from loading import load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "diagnose"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-probe = _load("runbook_diagnose", ROLE / "library" / "runbook_diagnose.py")
-report = _load("diagnose_report", ROLE / "filter_plugins" / "diagnose_report.py")
+probe = load_module(ROLE / "library" / "runbook_diagnose.py", "runbook_diagnose")
+report = load_module(ROLE / "filter_plugins" / "diagnose_report.py", "diagnose_report")
 
 # df -P -k -T on a test host: its / is an overlay, Docker bind-mounts /etc/hosts,
 # the containers' root file systems are overlays under /var/lib/docker.

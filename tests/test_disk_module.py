@@ -5,28 +5,20 @@ early, and the lines a person reads. Real files for the host-side steps."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from loading import load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "disk_cleanup"
 DAY = 86400
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-disk = _load("runbook_disk", ROLE / "library" / "runbook_disk.py")
-filters = _load("disk_cleanup_df", ROLE / "filter_plugins" / "disk_cleanup_df.py")
+disk = load_module(ROLE / "library" / "runbook_disk.py", "runbook_disk")
+filters = load_module(ROLE / "filter_plugins" / "disk_cleanup_df.py", "disk_cleanup_df")
 
 NOW = 1_800_000_000
 

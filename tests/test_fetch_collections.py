@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sysconfig
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from loading import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fetch_collections", ROOT / "tools" / "fetch_collections.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
+tool = load_module(ROOT / "tools" / "fetch_collections.py")
 
 
 def manifest(version: str) -> str:

@@ -5,15 +5,15 @@ their environment, never their argv."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from loading import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYMENTS = ROOT / "roles" / "payments_switch" / "library" / "payments_switch_env.py"
@@ -28,14 +28,6 @@ export STRIPE_PUBLISHABLE_KEY="pk_live_{'Q' * 24}"
 STRIPE_WEBHOOK_SECRET=whsec_{'w' * 24}
 ENABLE_STRIPE_PAYMENTS=false
 """
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_module(path: Path, args: dict, tmp_path: Path, env: dict | None = None) -> tuple[dict, str]:
@@ -77,14 +69,14 @@ def test_payments_reports_modes_never_values(env_file, tmp_path):
     ("whatever", "pk_test_y", False, "the keys' modes differ: STRIPE_SECRET_KEY is unknown, STRIPE_PUBLISHABLE_KEY is test"),
 ])
 def test_payments_key_findings(secret, publishable, consistent, finding):
-    mod = _load(PAYMENTS)
+    mod = load_module(PAYMENTS)
     values = {"STRIPE_SECRET_KEY": secret, "STRIPE_PUBLISHABLE_KEY": publishable}
     summary = mod.summarise(values, "ENABLE_STRIPE_PAYMENTS")
     assert (summary["keys_consistent"], summary["keys_finding"]) == (consistent, finding)
 
 
 def test_payments_switch_value_shown_only_when_a_plain_word():
-    mod = _load(PAYMENTS)
+    mod = load_module(PAYMENTS)
     assert mod.summarise({"ENABLE_STRIPE_PAYMENTS": " TRUE "}, "ENABLE_STRIPE_PAYMENTS")["enabled"] is True
     assert mod.summarise({"ENABLE_STRIPE_PAYMENTS": "sk_live_zzz"}, "ENABLE_STRIPE_PAYMENTS")["switch_value"] == "(other)"
     assert mod.summarise({}, "ENABLE_STRIPE_PAYMENTS")["switch_present"] is False
@@ -142,5 +134,5 @@ def test_database_without_url(tmp_path):
 
 
 def test_database_scrub_hides_the_password():
-    mod = _load(DATABASE)
+    mod = load_module(DATABASE)
     assert mod.scrub(f"psql: error: password {PASSWORD} rejected\nmore", [PASSWORD]) == "psql: error: password ******** rejected"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from loading import load_module
 
 from runbook.redact import REDACTED, Redactor, looks_secret, mask, redact_text, strip_ansi
 
@@ -123,11 +124,7 @@ NEAR_MISSES = [
 
 
 def _filter_plugin() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("runbook_redact_filter_plugin", FILTER_PLUGIN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(FILTER_PLUGIN, "runbook_redact_filter_plugin")
 
 
 @pytest.mark.parametrize(

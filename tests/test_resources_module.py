@@ -4,24 +4,16 @@ instant never decides a restart, and the limits that pick the container."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
+
+from loading import load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "resources_relief"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-res = _load("runbook_resources", ROLE / "library" / "runbook_resources.py")
-lines = _load("resources_relief_lines", ROLE / "filter_plugins" / "resources_relief_lines.py")
+res = load_module(ROLE / "library" / "runbook_resources.py", "runbook_resources")
+lines = load_module(ROLE / "filter_plugins" / "resources_relief_lines.py", "resources_relief_lines")
 
 # docker stats --no-stream --format json on a test host (Docker 26), api holding 217 MiB of a 256 MiB limit.
 STATS = [

@@ -41,7 +41,7 @@ def run(argv, cwd=None, timeout=60):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-# ---- pure functions (tests/test_disk_resources_module.py) ----
+# ---- pure functions (tests/test_resources_module.py) ----
 
 def to_float(text):
     """'12.5%' -> 12.5; '--' or '' -> 0.0."""
