@@ -81,7 +81,7 @@ apt_in "$root" \
   nginx certbot python3-certbot-nginx pebble openssl \
   ufw iptables git postgresql postgresql-client cron \
   python3 python3-requests python3-yaml python3-psycopg2 python3-apt \
-  curl procps iproute2 psmisc less sudo logrotate
+  curl procps iproute2 psmisc less sudo logrotate openssh-server unattended-upgrades
 # The inner engine gets no bridge and leaves iptables alone: the stack uses network_mode host.
 mkdir -p "$root/etc/docker"
 printf '{"bridge": "none", "iptables": false, "log-driver": "json-file"}\n' > "$root/etc/docker/daemon.json"
@@ -91,6 +91,9 @@ for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debu
   systemd-firstboot.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+# apt's daily timers stay off in the image (no network; they would hold dpkg's lock
+# during a test). prevention.yml turns them on where it installs unattended upgrades.
+rm -f "$root"/etc/systemd/system/timers.target.wants/apt-daily*.timer
 # pebble ships a unit in some releases; the fixture runs its own with its own config.
 rm -f "$root/etc/systemd/system/multi-user.target.wants/pebble.service"
 echo "runbook-testhost" > "$root/etc/hostname"
