@@ -217,3 +217,59 @@ def test_failed_attempts_do_not_pile_snapshots_up(on_v4):
     names = on_host("ls", "/var/lib/runbook/snapshots").split()
     assert len(names) == 2, names
     assert health() == ("200", "v4")
+
+
+def lock_seq() -> str:
+    return on_host("cat", "/var/lib/runbook/run.lock.seq")
+
+
+def test_a_no_op_rerun_ends_before_the_lock_and_says_so(on_v4):
+    """Already on the target and healthy, nobody holding the lock: one probe, no lock taken."""
+    seq = lock_seq()
+    result = run("rollback.yml", "-e", f"commit={on_v4}")
+    assert result.returncode == 0, result.out[-3000:]
+    assert f"Already on {on_v4} and healthy: nothing to roll back" in result.out
+    assert "Take the run lock" not in result.out  # the play ended before it
+    assert lock_seq() == seq  # nobody took the lock
+    assert on_host("test", "-e", "/var/lib/runbook/run.lock") == "" and health() == ("200", "v4")
+
+
+def test_a_no_op_rerun_waits_for_a_run_that_holds_the_lock(on_v4):
+    """A run that holds the lock may be moving the release: the no-op check does not trust
+    what it saw, it queues for the lock like any run (here: refuses after a short wait)."""
+    on_host("mkdir", "-p", "/var/lib/runbook/run.lock")
+    on_host("sh", "-c", "echo '{\"token\": \"0ther\", \"owner\": \"someone@elsewhere\"}' > /var/lib/runbook/run.lock/owner"
+            " && touch /var/lib/runbook/run.lock/heartbeat")
+    try:
+        result = run("rollback.yml", "-e", f"commit={on_v4}", "-e", "runbook_lock_wait=2", "-e", "runbook_lock_stale_after=600")
+        assert result.returncode != 0
+        assert "Refused: another runbook run holds the lock on this host (someone@elsewhere" in result.out
+        assert "Already on" not in result.out
+    finally:
+        on_host("rm", "-rf", "/var/lib/runbook/run.lock")
+
+
+def probe_under_lock(out: str) -> str:
+    """What the probe task under the lock did: its second appearance (the first is before the lock)."""
+    parts = out.split("TASK [git_rollback : Find the release that runs now and the target's commit]")
+    assert len(parts) == 3, out[-3000:]
+    return "skipped" if "skipping: [" in parts[2][:400] else "probed"
+
+
+def test_a_change_reuses_the_probe_only_when_nobody_held_the_lock(on_v4):
+    """The probe made before the lock is reused under it (one round trip less) when the lock's
+    sequence number moved by exactly this run. A lock held at that moment (here a stale one the
+    run then takes over) means another run may have moved things: it probes again."""
+    seq = int(lock_seq())
+    result = run("rollback.yml", "-e", f"commit={sha('v3')}", "-v")
+    assert result.returncode == 0, result.out[-3000:]
+    assert int(lock_seq()) == seq + 1 and health() == ("200", "v3")
+    assert probe_under_lock(result.out) == "skipped"
+
+    on_host("mkdir", "-p", "/var/lib/runbook/run.lock")
+    on_host("sh", "-c", "echo '{\"token\": \"0ld\"}' > /var/lib/runbook/run.lock/owner"
+            " && cd /var/lib/runbook/run.lock && touch -d @1 . owner heartbeat")
+    result = run("rollback.yml", "-e", f"commit={on_v4}", "-v")
+    assert result.returncode == 0, result.out[-3000:]
+    assert "Took over a stale lock" in result.out and health() == ("200", "v4")
+    assert probe_under_lock(result.out) == "probed"

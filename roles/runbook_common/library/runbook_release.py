@@ -69,6 +69,7 @@ options:
   snapshot_keep: {type: int, default: 5, description: Snapshots kept (move).}
   path: {type: path, description: Where the label override is written (label; move when services are given).}
   services: {type: list, elements: str, default: [], description: The services that build (label, move).}
+  lock_dir: {type: path, default: '', description: "Probe: the run lock's state directory; when given, RV(lock) says whether a run held the lock while the probe read, and the lock's sequence number (see runbook_lock)."}
 """
 
 import json
@@ -287,9 +288,22 @@ def remote_candidate(repo, remote, target):
     return "", ""
 
 
+def lock_state(lock_dir):
+    """(held, seq) of the run lock in lock_dir: run.lock exists while a run holds it."""
+    try:
+        with open(os.path.join(lock_dir, "run.lock.seq")) as f:
+            seq = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        seq = 0
+    return os.path.isdir(os.path.join(lock_dir, "run.lock")), seq
+
+
 def probe(module):
     p = module.params
     repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
+    # Read before and after everything else: the probe describes a moment with
+    # no run holding the lock only when both reads agree and neither saw it held.
+    lock_before = lock_state(p["lock_dir"]) if p["lock_dir"] else None
     # Deploy: a branch or tag is looked up on the remote (only reads; nothing is fetched here).
     looked_up, remote_error = False, ""
     if p["remote"] and p["target"] and not p["candidate"] and not SHA.match(p["target"]):
@@ -314,7 +328,12 @@ def probe(module):
     good = last_good(entries, origin)
     to, named, error = target_of(p, origin, good)
     rc, out, _ = git(repo, "log", "--oneline", "--decorate", "-n", str(p["log_lines"]))
+    lock = {"read": False, "held": True, "seq": -1}
+    if lock_before is not None:
+        lock_after = lock_state(p["lock_dir"])
+        lock = {"read": True, "held": lock_before[0] or lock_after != lock_before, "seq": lock_after[1]}
     return dict(
+        lock=lock,
         head=head, dirty=dirty, log=out.splitlines() if rc == 0 else [],
         running={"services": services, "status": status, "healthy": status == 200},
         origin=origin, origin_source=origin_source, record_origin=record_origin,
@@ -324,6 +343,10 @@ def probe(module):
         # Every service that builds runs with the target's commit label (a stack
         # started by hand carries none: the next release relabels it).
         labelled=bool(to) and all(services.get(name) == to for name in built),
+        # Nothing to do: the tree is there, the running release is the target,
+        # answers healthy and carries the target's label.
+        at_target=bool(to) and head == to and origin == to and status == 200
+        and all(services.get(name) == to for name in built),
         collisions=collisions(repo, head, to) if head else [],
         compose_files=files, build_services=built,
         now=time.time(), compose_bytes=tree_bytes(compose_dir), state_free_bytes=free_bytes(state_dir),
@@ -475,6 +498,7 @@ def main():
             snapshot_keep=dict(type="int", default=5),
             path=dict(type="path"),
             services=dict(type="list", elements="str", default=[]),
+            lock_dir=dict(type="path", default=""),
         ),
         required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",)),
                      ("action", "move", ("compose_dir", "repo_dir", "commit", "to")),

@@ -54,6 +54,7 @@ created_state_dir: {description: True when acquiring created state_dir, type: bo
 took_over: {description: The stale lock's owner data when one was taken over, else null, type: dict}
 holder: {description: The lock's owner data after the call (null when free), type: dict}
 released: {description: True when the lock was removed, type: bool}
+seq: {description: "The lock's sequence number: each new holder adds one (run.lock.seq), so a reader that saw the lock free at N knows nobody held it in between when it gets N+1", type: int}
 """
 
 import errno
@@ -72,6 +73,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 LOCK = "run.lock"
 GUARD = "run.lock.guard"
+SEQ = "run.lock.seq"
 OWNER = "owner"
 BEAT = "heartbeat"
 BEAT_PID = "heartbeat.pid"
@@ -206,6 +208,24 @@ def describe(holder: dict | None, age: float | None = None) -> str:
     return text
 
 
+def read_seq(state_dir: str) -> int:
+    try:
+        with open(os.path.join(state_dir, SEQ)) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def next_seq(state_dir: str) -> int:
+    """Add one to run.lock.seq (called under the guard when a run becomes the holder)."""
+    seq = read_seq(state_dir) + 1
+    path = os.path.join(state_dir, SEQ)
+    with open(path + ".tmp", "w") as f:
+        f.write("%d\n" % seq)
+    os.replace(path + ".tmp", path)
+    return seq
+
+
 def acquire(module: AnsibleModule) -> dict:
     p = module.params
     state_dir = p["state_dir"]
@@ -222,7 +242,8 @@ def acquire(module: AnsibleModule) -> dict:
             holder = read_owner(lock)
             age = heartbeat_age(lock) if holder is not None else None
             if holder is not None and holder.get("token") == p["token"]:
-                return dict(held=True, created_state_dir=False, took_over=None, holder=holder)
+                return dict(held=True, created_state_dir=False, took_over=None, holder=holder,
+                            seq=read_seq(state_dir))
             if holder is not None and age > p["stale_after"]:
                 took_over = dict(holder, heartbeat_age=int(age))
                 remove_lock(lock)
@@ -232,9 +253,10 @@ def acquire(module: AnsibleModule) -> dict:
                 mine = {"token": p["token"], "owner": p["owner"], "scenario": p["scenario"],
                         "started": now_iso(), "host_pid": os.getpid()}
                 write_owner(lock, mine)
+                seq = next_seq(state_dir)
                 if p["heartbeat"]:
                     mine["heartbeat_pid"] = start_heartbeat(module, lock)
-                return dict(held=True, created_state_dir=created, took_over=took_over, holder=mine)
+                return dict(held=True, created_state_dir=created, took_over=took_over, holder=mine, seq=seq)
         if time.monotonic() >= deadline:
             break
         time.sleep(1)
@@ -337,7 +359,10 @@ def release(module: AnsibleModule) -> dict:
                       msg="gave the lock back (%s)" % describe(holder))
     if p["remove_state_dir"]:
         try:
-            os.remove(os.path.join(state_dir, GUARD))
+            if set(os.listdir(state_dir)) <= {GUARD, SEQ}:
+                for name in (GUARD, SEQ):
+                    if os.path.exists(os.path.join(state_dir, name)):
+                        os.remove(os.path.join(state_dir, name))
             os.rmdir(state_dir)
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
