@@ -68,7 +68,7 @@ def used_collections() -> set[str]:
     return used - {"ansible.builtin"}
 
 
-FQCN = re.compile(r"\b((?:ansible|community)\.[a-z0-9_]+)\.[a-z0-9_]+")
+FQCN = re.compile(r"\b((?:ansible|community|awx)\.[a-z0-9_]+)\.[a-z0-9_]+")
 
 
 def test_requirements_list_exactly_the_collections_the_project_uses() -> None:
