@@ -60,6 +60,8 @@ def test_parse_assignments_rejects_what_is_not_key_value(item: str) -> None:
         ({"force_renewal": "FALSE"}, {"force_renewal": False}),
         ({"keep": "7"}, {"keep": 7}),
         ({"app_domain": "example.test", "runbook_serial": "1"}, {"app_domain": "example.test", "runbook_serial": "1"}),
+        ({"runbook_serial": "25%"}, {"runbook_serial": "25%"}),
+        ({"runbook_serial": 2}, {"runbook_serial": "2"}),
     ],
 )
 def test_accepted_values_are_typed(given: dict[str, str], expected: dict[str, object]) -> None:
@@ -77,6 +79,10 @@ def test_accepted_values_are_typed(given: dict[str, str], expected: dict[str, ob
         ({"keep": "three"}, "whole number"),
         ({"bogus": "1"}, r"rollback does not accept -e bogus \(accepts: commit, db_password, force_renewal, keep, payments, the contract variables app_compose_dir.*and Ansible's connection variables\)$"),
         ({"app_domain": ""}, "needs a value"),
+        ({"runbook_serial": "0"}, r"-e runbook_serial='0' is not accepted: give a number of hosts per batch"),
+        ({"runbook_serial": "101%"}, r"\(1% to 100%\)$"),
+        ({"runbook_serial": "all"}, "is not accepted"),
+        ({"runbook_serial": "-1"}, "is not accepted"),
     ],
 )
 def test_bad_values_fail_with_one_clear_line(given: dict[str, str], message: str) -> None:
@@ -87,7 +93,7 @@ def test_bad_values_fail_with_one_clear_line(given: dict[str, str], message: str
 
 def test_every_contract_variable_is_accepted() -> None:
     assert len(CONTRACT_VARS) == 11
-    given = {name: "x" for name in CONTRACT_VARS}
+    given = {name: "25%" if name == "runbook_serial" else "x" for name in CONTRACT_VARS}
     assert check_extra_vars(SCENARIO, given) == given
 
 

@@ -61,6 +61,9 @@ MAX_FORKS = 100
 # Jinja's markers: a value holding one would be evaluated as a template on the host.
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _TOKEN = re.compile(r"[0-9a-fA-F]{8,64}")
+# runbook_serial, as the playbooks' lookup (playbooks/lookup_plugins/runbook_serial.py) accepts it.
+SERIAL = re.compile(r"[1-9][0-9]{0,5}|([1-9][0-9]?|100)%")
+SERIAL_ACCEPTED = "a number of hosts per batch (1 or more) or a percentage of them (1% to 100%)"
 _TRUE = ("true", "yes")
 _FALSE = ("false", "no")
 
@@ -186,6 +189,8 @@ def _contract_value(name: str, raw: Any) -> str:
     text = _scalar_text(name, raw)
     if not text:
         raise BadInput(f"-e {name} needs a value")
+    if name == "runbook_serial" and not SERIAL.fullmatch(text):
+        raise BadInput(f"-e runbook_serial={text!r} is not accepted: give {SERIAL_ACCEPTED}")
     return text
 
 
