@@ -1,7 +1,11 @@
 """After the disk cleanup on a 64 MB filesystem filled to about 97%: real free
 space, old backups deleted, the newest and recent ones kept, logs truncated in
 place (same inode, nginx still writes), the stack's named volume and its data
-kept while an unrelated volume is gone, the app healthy."""
+kept while an unrelated volume is gone, the app healthy. The engine caps json
+logs (daemon.json, other keys kept), a container created afterwards carries the
+cap, and the api container ran through the engine restart (same start time)."""
+
+import json
 
 import pytest
 
@@ -61,3 +65,35 @@ def test_env_and_work_tree_untouched(host, app):
 
 def test_health_answers_200(app):
     assert app.health()[0] == "200"
+
+
+def test_daemon_json_caps_json_logs_with_live_restore_and_keeps_the_other_keys(host):
+    config = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert config["log-driver"] == "json-file"
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert config["live-restore"] is True
+    assert config["bridge"] == "none" and config["iptables"] is False  # the test image's own keys
+
+
+def test_the_running_engine_has_live_restore_and_the_previous_file_is_kept(host):
+    assert host.check_output("docker info -f '{{.LiveRestoreEnabled}}'") == "true"
+    kept = host.check_output("cat /var/lib/runbook/snapshots/*-docker/daemon.json")
+    assert json.loads(kept) == {"bridge": "none", "iptables": False, "log-driver": "json-file"}
+
+
+def test_a_container_created_now_gets_the_engines_cap(host):
+    # No logging options given: what it gets is the engine's default.
+    cid = host.check_output("docker create --network none echoelmusic-api:latest true")
+    try:
+        log_config = json.loads(host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' %s", cid))
+    finally:
+        host.run("docker rm %s", cid)
+    assert log_config == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+
+
+def test_the_api_container_ran_through_the_engine_restart(host, app):
+    noted = host.file("/root/disk-api-started.txt")
+    # The engine was restarted after prepare noted the api's start time (a new pid file) ...
+    assert host.file("/var/run/docker.pid").mtime > noted.mtime
+    # ... and the api container is the same run of the same container.
+    assert host.check_output("docker inspect -f '{{.State.StartedAt}}' %s", app.container_id("api")) == noted.content_string.strip()

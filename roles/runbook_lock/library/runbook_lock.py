@@ -195,6 +195,18 @@ def start_heartbeat(module: AnsibleModule, lock: str) -> int:
     return proc.pid
 
 
+def heartbeat_alive(lock: str, token: str) -> bool:
+    """The heartbeat process named in heartbeat.pid runs, for this lock and token (a pid can be reused)."""
+    try:
+        with open(os.path.join(lock, BEAT_PID)) as f:
+            pid = int(f.read().strip())
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    return lock.encode() in argv and token.encode() in argv
+
+
 def describe(holder: dict | None, age: float | None = None) -> str:
     if holder is None:
         return "nobody"
@@ -242,6 +254,11 @@ def acquire(module: AnsibleModule) -> dict:
             holder = read_owner(lock)
             age = heartbeat_age(lock) if holder is not None else None
             if holder is not None and holder.get("token") == p["token"]:
+                # Taken again by the same run (after a reboot, say): its heartbeat
+                # may be gone with the old processes; start it again.
+                if p["heartbeat"] and not heartbeat_alive(lock, p["token"]):
+                    holder = dict(holder, heartbeat_pid=start_heartbeat(module, lock))
+                    write_owner(lock, holder)
                 return dict(held=True, created_state_dir=False, took_over=None, holder=holder,
                             seq=read_seq(state_dir))
             if holder is not None and age > p["stale_after"]:
