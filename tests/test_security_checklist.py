@@ -25,24 +25,54 @@ PLAY = """
         content: "{{{{ security_incident_checklist | to_json }}}}"
         dest: "{out}"
 """
+CALLBACK = """
+from ansible.plugins.callback import CallbackBase
 
 
-def run_checklist(tmp_path: Path, declared: str, tz: str) -> dict:
-    out = tmp_path / "checklist.json"
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "keep_stats"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def v2_playbook_on_stats(self, stats):
+        import json
+        with open("{out}", "w") as handle:
+            json.dump(stats.custom, handle)
+"""
+
+
+def run_checklist(tmp_path: Path, declared: str, tz: str) -> tuple[dict, dict]:
+    """(the checklist fact, what set_stats published) of one run on localhost."""
+    out, stats = tmp_path / "checklist.json", tmp_path / "stats.json"
     play = tmp_path / "play.yml"
     play.write_text(PLAY.format(declared=declared, out=out), encoding="utf-8")
-    env = {**os.environ, "TZ": tz, "ANSIBLE_ROLES_PATH": str(ROOT / "roles")}
+    (tmp_path / "callbacks").mkdir()
+    (tmp_path / "callbacks" / "keep_stats.py").write_text(CALLBACK.format(out=stats), encoding="utf-8")
+    env = {**os.environ, "TZ": tz, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+           "ANSIBLE_CALLBACK_PLUGINS": str(tmp_path / "callbacks"), "ANSIBLE_CALLBACKS_ENABLED": "keep_stats"}
     subprocess.run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", "localhost,",
                     "-e", f"ansible_python_interpreter={sys.executable}", str(play)],
                    check=True, capture_output=True, env=env, cwd=tmp_path)
-    return json.loads(out.read_text(encoding="utf-8"))
+    return json.loads(out.read_text(encoding="utf-8")), json.loads(stats.read_text(encoding="utf-8"))
 
 
 def test_deadline_is_72_hours_after_declaration_in_utc_and_host_zone(tmp_path: Path) -> None:
-    checklist = run_checklist(tmp_path, "2026-11-29T10:00:00Z", "Europe/Berlin")
+    checklist, stats = run_checklist(tmp_path, "2026-11-29T10:00:00Z", "Europe/Berlin")
     assert checklist["declared_at_epoch"] == 1795946400
+    assert checklist["declared_at_utc"] == "2026-11-29 10:00 UTC"
+    assert checklist["deadline_hours"] == 72
+    assert checklist["authority_deadline_epoch"] == 1795946400 + 72 * 3600
     assert checklist["authority_deadline_utc"] == "2026-12-02 10:00 UTC"
     assert checklist["authority_deadline_host"] == "2026-12-02 11:00 CET"
     humans = "\n".join(checklist["left_to_humans"])
     assert "Rotate the provider keys" in humans
     assert "before 2026-12-02 10:00 UTC (2026-12-02 11:00 CET)" in humans
+    # Published per host for the incident report's "Data protection deadline".
+    assert stats["_run"]["security"] == {"localhost": checklist}
+
+
+def test_deadline_follows_the_hosts_zone_across_daylight_saving(tmp_path: Path) -> None:
+    checklist, _ = run_checklist(tmp_path, "2026-03-27T09:30:00Z", "Europe/Berlin")
+    assert checklist["authority_deadline_utc"] == "2026-03-30 09:30 UTC"
+    assert checklist["authority_deadline_host"] == "2026-03-30 11:30 CEST"

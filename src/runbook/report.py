@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runbook import escalation
+from runbook import deadline, escalation
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
 from runbook.recovery import HEALTH_ROLE, Recovery, measure
@@ -220,6 +220,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         "## Summary",
         "",
         summary(record),
+        *_preceded_by_blank(deadline.section(record.published)),
     ]
 
 
@@ -342,6 +343,7 @@ def evidence(values: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for host, found in hosts.items():
         lines += [f"### {_cell(host)}", ""]
+        lines += _table("Checks", found.get("checks"), [("Check", "check"), ("Result", "result")])
         lines += _table("Containers", found.get("containers"),
                         [("Container", "name"), ("State", "state"), ("Since", "since"),
                          ("Restarts", "restarts"), ("Health", "health")])
@@ -401,7 +403,8 @@ def _log_errors(logs: Any) -> list[str]:
 
 def published(values: dict[str, Any]) -> list[str]:
     shown = {key: value for key, value in values.items()
-             if not (key == "diagnosis" and diagnosis_hosts(values))}
+             if not (key == "diagnosis" and diagnosis_hosts(values))
+             and not (key == deadline.KEY and deadline.deadlines(values))}
     if not shown:
         return ["The playbook published no other values (`ansible.builtin.set_stats`)."]
     lines = ["Values the playbook published with `ansible.builtin.set_stats`:", "", "| Value | |", "|---|---|"]
@@ -504,6 +507,10 @@ def _task_line(result: TaskResult) -> str:
         line += f": {result.note}"
     line = _one_line(line)
     return line[:400] + ("..." if len(line) > 400 else "")
+
+
+def _preceded_by_blank(lines: list[str]) -> list[str]:
+    return ["", *lines] if lines else []
 
 
 def _digest(body: str) -> str:
