@@ -4,7 +4,14 @@ systemd 257): parsing, the published shape, redaction and the text a person read
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -294,3 +301,310 @@ def test_no_error_lines_and_unread_logs_are_said():
                                             (-3, "0s")])
 def test_ages(seconds, shown):
     assert report.age(seconds) == shown
+
+
+# --- The rest of the guide (guide=true) -------------------------------------------------------------
+
+# Outputs captured on a test host (Docker 26, systemd 257, ufw 0.36).
+SYSTEM_DF = """\
+{"Active":"2","Reclaimable":"115MB (100%)","Size":"115MB","TotalCount":"3","Type":"Images"}
+{"Active":"1","Reclaimable":"0B","Size":"0B","TotalCount":"2","Type":"Containers"}
+{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Local Volumes"}
+{"Active":"0","Reclaimable":"10.04kB","Size":"10.04kB","TotalCount":"10","Type":"Build Cache"}
+"""
+FAILED_UNITS = "diag-broken-probe.service loaded failed failed [systemd-run] /bin/false\n"
+UFW_ADDED = """\
+Added user rules (see 'ufw status' for running firewall):
+ufw allow 22/tcp
+ufw allow 80/tcp
+ufw allow 443/tcp
+"""
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> dict:
+    """A real self-signed 30-day certificate and its key, made by openssl, with the serial and end openssl reads."""
+    folder = tmp_path_factory.mktemp("cert")
+    cert, key = folder / "cert.pem", folder / "privkey.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=api.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-enddate", "-serial"], check=True,
+                         capture_output=True, text=True).stdout
+    end, serial = probe.parse_openssl_x509(out)
+    return {"cert": cert, "key": key, "end": end, "serial": serial, "der": ssl.PEM_cert_to_DER_cert(cert.read_text())}
+
+
+def test_openssl_x509_output_is_parsed():
+    end, serial = probe.parse_openssl_x509("notAfter=Feb 27 15:00:29 2027 GMT\nserial=0A1B2C\n")
+    assert (probe.iso(end), serial) == ("2027-02-27T15:00:29Z", "A1B2C")
+
+
+def test_certificate_read_by_cryptography_and_by_openssl_agree(certificate, monkeypatch):
+    assert probe.certificate_facts(certificate["der"]) == (certificate["end"], certificate["serial"])
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # a host without python3-cryptography
+    assert probe.certificate_facts(certificate["der"]) == (certificate["end"], certificate["serial"])
+    monkeypatch.setattr(probe.shutil, "which", lambda name, path=None: None)
+    with pytest.raises(ValueError, match="neither python3-cryptography nor openssl"):
+        probe.certificate_facts(certificate["der"])
+
+
+def test_lineage_file_days_left_floor_and_expired(certificate, tmp_path):
+    chain = tmp_path / "fullchain.pem"
+    chain.write_text(certificate["cert"].read_text() * 2)  # the first certificate is the one read
+    found = probe.read_certificate_file(str(chain), certificate["end"] - 29.5 * 86400)
+    assert (found["found"], found["days_left"], found["serial"]) == (True, 29, certificate["serial"])
+    assert probe.read_certificate_file(str(chain), certificate["end"] + 3600)["days_left"] == -1
+    missing = probe.read_certificate_file(str(tmp_path / "none.pem"), 0)
+    assert missing == {"path": str(tmp_path / "none.pem"), "found": False,
+                       "error": "no certificate at %s" % (tmp_path / "none.pem")}
+    (tmp_path / "empty.pem").write_text("not a certificate\n")
+    assert probe.read_certificate_file(str(tmp_path / "empty.pem"), 0)["error"].startswith("no PEM certificate in ")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_served_certificate_read_with_sni_and_nothing_listening_said(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate["cert"], certificate["key"])
+    names = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def serve() -> None:
+            conn, _ = server.accept()
+            with context.wrap_socket(conn, server_side=True):
+                pass
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        found = probe.read_served_certificate("127.0.0.1", port, "api.test", 3, certificate["end"] - 10 * 86400)
+        thread.join(5)
+    assert (found["found"], found["days_left"], found["serial"], names) == (True, 10, certificate["serial"], ["api.test"])
+    closed = _free_port()
+    assert probe.read_served_certificate("127.0.0.1", closed, "api.test", 1, 0) == {
+        "address": "127.0.0.1:%d" % closed, "found": False, "error": "nothing listens on 127.0.0.1:%d" % closed}
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(200 if self.path == "/health" else 503)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_health_urls_answer_their_status_and_a_dead_port_says_why():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        base = "http://127.0.0.1:%d" % server.server_address[1]
+        healthy = probe.read_health(base + "/health", 3, True)
+        database = probe.read_health(base + "/api/health/db", 3, True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (healthy["status"], healthy["error"], database["status"]) == (200, "", 503)
+    dead = probe.read_health("http://127.0.0.1:%d/health" % _free_port(), 2, True)
+    assert dead["status"] is None and dead["error"].endswith(" connection refused"), dead
+    assert probe.read_health("", 2, True) == {"url": "", "status": None, "elapsed": None, "error": "no URL given"}
+
+
+def test_docker_disk_failed_units_and_ufw_outputs():
+    rows = probe.parse_system_df(SYSTEM_DF)
+    assert rows[0] == {"type": "Images", "count": 3, "active": 2, "size": "115MB", "reclaimable": "115MB (100%)"}
+    assert [row["type"] for row in rows] == ["Images", "Containers", "Local Volumes", "Build Cache"]
+    assert probe.parse_failed_units(FAILED_UNITS) == ["diag-broken-probe.service"]
+    assert probe.parse_failed_units("") == []
+    assert probe.parse_ufw_status("Status: active\n\nTo    Action  From\n") == "active"
+    assert probe.parse_ufw_status("ERROR: You need to be root to run this script\n") == ""
+    assert len(probe.parse_ufw_added(UFW_ADDED)) == 3
+    assert probe.parse_ufw_added("Added user rules (see 'ufw status' for running firewall):\n(None)\n") == []
+    assert probe.read_docker_disk(False, "docker") == {"rows": [], "error": "the Docker engine (docker) is not active"}
+
+
+def test_ufw_missing_is_unknown(monkeypatch):
+    monkeypatch.setattr(probe.shutil, "which", lambda name, path=None: None)
+    assert probe.read_ufw() == {"state": "", "rules": None, "error": "ufw is not installed"}
+
+
+def test_last_backup_is_the_newest_visible_file(tmp_path):
+    backups = tmp_path / "backups"
+    assert probe.read_backup(str(backups), 0) == {"dir": str(backups), "error": "no backup directory %s" % backups}
+    backups.mkdir()
+    (backups / ".db-x.dump.part").write_text("being written")
+    assert probe.read_backup(str(backups), 0)["error"] == "no backup in %s" % backups
+    for name, mtime in (("db-20261128T031500Z.dump", 1000), ("weekly/db-20261122T031500Z.dump", 2000),
+                        ("db-20261129T031500Z.dump", 3000), (".db-y.dump.part", 9000)):
+        (backups / name).parent.mkdir(exist_ok=True)
+        (backups / name).write_text("dump")
+        os.utime(backups / name, (mtime, mtime))
+    found = probe.read_backup(str(backups), 3600)
+    assert found == {"dir": str(backups), "file": "db-20261129T031500Z.dump", "size": 4, "time": "1970-01-01T00:50:00Z",
+                     "age": 600, "files": 3, "error": ""}
+
+
+def test_run_lock_free_held_stale_and_without_owner(tmp_path):
+    assert probe.read_lock(str(tmp_path), 60, 0) == {"held": False, "error": ""}
+    lock = tmp_path / "run.lock"
+    lock.mkdir()
+    (lock / "owner").write_text(json.dumps({"token": "ab12", "owner": "ops@ctl", "scenario": "Complete service outage",
+                                            "started": "2026-11-29T12:00:00Z"}))
+    (lock / "heartbeat").write_text("")
+    for path in (lock, lock / "owner"):
+        os.utime(path, (1000, 1000))
+    os.utime(lock / "heartbeat", (1100, 1100))
+    held = probe.read_lock(str(tmp_path), 60, 1130)
+    assert held == {"held": True, "owner": "ops@ctl", "scenario": "Complete service outage",
+                    "started": "2026-11-29T12:00:00Z", "started_epoch": 1795953600.0, "heartbeat_age": 30,
+                    "stale": False, "error": ""}
+    assert "token" not in held
+    assert probe.read_lock(str(tmp_path), 60, 1200)["stale"] is True
+    (lock / "owner").unlink()
+    assert probe.read_lock(str(tmp_path), 60, 1200)["owner"] == ""
+
+
+def test_last_release_from_the_ledger(tmp_path):
+    missing, entries = probe.read_ledger(str(tmp_path))
+    assert (missing, entries) == ("no release ledger at %s/releases.jsonl" % tmp_path, [])
+    assert probe.last_release([], str(tmp_path), missing, 0) == {"error": missing}
+    (tmp_path / "releases.jsonl").write_text(
+        '{"commit": "0123456789abcdef0123456789abcdef01234567", "epoch": 1000, "scenario": "Rollback", '
+        '"source": "passed the health gate", "time": "1970-01-01T00:16:40Z"}\nnot json\n')
+    error, entries = probe.read_ledger(str(tmp_path))
+    assert error == "" and len(entries) == 1
+    assert probe.last_release(entries, str(tmp_path), error, 1600) == {
+        "commit": "0123456789abcdef0123456789abcdef01234567", "time": "1970-01-01T00:16:40Z", "scenario": "Rollback",
+        "age": 600, "error": ""}
+    assert probe.last_release([], str(tmp_path), "", 0)["error"].startswith("the release ledger ")
+
+
+def test_a_folder_the_user_cannot_read_is_unknown_not_absent(tmp_path, monkeypatch):
+    """What a login without root meets in a 0700 state folder (the tests run as root, who reads it anyway)."""
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(probe, "open", denied, raising=False)
+        patch.setattr(probe.os, "stat", denied)
+        patch.setattr(probe.os, "listdir", denied)
+        lock = probe.read_lock(str(tmp_path), 60, 0)
+        ledger = probe.read_ledger(str(tmp_path))
+        backup = probe.read_backup(str(tmp_path), 0)
+    reason = ": Permission denied (as uid %d)" % os.getuid()
+    assert lock == {"held": False, "error": str(tmp_path / "run.lock") + reason}
+    assert ledger == (str(tmp_path / "releases.jsonl") + reason, [])
+    assert backup["error"] == str(tmp_path) + reason
+    assert report.guide_checks({"guide": {"lock": lock}})[4] == ("Run lock", "unknown (%s)" % lock["error"])
+
+
+def test_unreadable_names_the_reason():
+    assert probe.unreadable(FileNotFoundError(2, "No such file or directory"), "/x", "no x") == "no x"
+    assert probe.unreadable(PermissionError(13, "Permission denied"), "/x", "no x") == (
+        "/x: Permission denied (as uid %d)" % os.getuid())
+
+
+def _guide(**changes) -> dict:
+    guide = {
+        "health": {"url": "http://localhost:3000/health", "status": 200, "elapsed": 0.031, "error": ""},
+        "db_health": {"url": "http://app:pa55word@localhost:3000/api/health/db", "status": 503, "elapsed": 0.1,
+                      "error": ""},
+        "certificate": {"domain": "api.test", "same": False,
+                        "file": {"path": "/etc/letsencrypt/live/api.test/cert.pem", "found": True,
+                                 "not_after": "2026-12-19T15:00:00Z", "days_left": 19, "serial": "AB", "error": ""},
+                        "served": {"address": "127.0.0.1:443", "found": True, "not_after": "2026-11-28T15:00:00Z",
+                                   "days_left": -2, "serial": "CD", "error": ""}},
+        "docker_disk": {"rows": probe.parse_system_df(SYSTEM_DF), "error": ""},
+        "failed_units": {"units": ["a.service", "b.timer"], "error": ""},
+        "firewall": {"state": "active", "rules": 1, "error": ""},
+        "backup": {"dir": "/root/backups", "file": "db-20261129T031500Z.dump", "size": 4,
+                   "time": "2026-11-29T03:15:00Z", "age": 9 * 3600 + 300, "files": 1, "error": ""},
+        "lock": {"held": True, "owner": "ops@ctl", "scenario": "Complete service outage",
+                 "started": "2026-11-29T12:00:00Z", "started_epoch": 1795953600.0, "heartbeat_age": 400,
+                 "stale": True, "error": ""},
+        "last_release": {"commit": "0123456789abcdef0123", "time": "2026-11-29T11:00:00Z", "scenario": "Rollback",
+                         "age": 4200, "error": ""},
+    }
+    guide.update(changes)
+    return guide
+
+
+def test_the_guide_opens_the_message_one_line_per_item():
+    found = dict(_found(), guide=report._redact_strings(_guide()))
+    lines = report.diagnose_lines(found, "h1")
+    assert lines[1:11] == [
+        "API health: healthy: 200 in 0.03s from GET http://localhost:3000/health",
+        "Database health: NOT healthy: 503 in 0.10s from GET http://app:********@localhost:3000/api/health/db",
+        "Certificate file (api.test): 19 days left (until 2026-12-19 15:00:00Z), /etc/letsencrypt/live/api.test/cert.pem",
+        "Certificate served: EXPIRED since 2026-11-28 15:00:00Z, NOT the lineage's certificate "
+        "(renewed but not loaded?) on 127.0.0.1:443 for api.test",
+        "Run lock: held by ops@ctl (Complete service outage) since 2026-11-29 12:00:00Z (10m ago), "
+        "last heartbeat 6m ago: stale, `runbook unlock-stale` gives it back",
+        "Last healthy release: 0123456789ab at 2026-11-29 11:00:00Z (1h10m ago), by Rollback",
+        "Last backup: db-20261129T031500Z.dump, 9h05m old (2026-11-29 03:15:00Z), 1 file in /root/backups",
+        "Firewall (ufw): active, 1 rule",
+        "Failed systemd units: 2: a.service, b.timer",
+        "Docker disk: images 3, 115MB (115MB reclaimable); containers 2, 0B; volumes 0, 0B; "
+        "build cache 10, 10.04kB (10.04kB reclaimable)",
+    ]
+    assert lines[11] == "Services and containers:"
+    assert len(report.diagnose_lines(dict(found, top_cpu=found["top_cpu"][:3], top_mem=found["top_mem"][:3]), "h1")) <= 40
+
+
+def test_absent_sources_read_unknown_with_their_reason():
+    guide = _guide(
+        health={"url": "http://localhost:3000/health", "status": None, "elapsed": 0.01,
+                "error": "127.0.0.1:3000 connection refused"},
+        certificate={"domain": "api.test", "same": False,
+                     "file": {"path": "/x/cert.pem", "found": False, "error": "no certificate at /x/cert.pem"},
+                     "served": {"address": "127.0.0.1:443", "found": False, "error": "nothing listens on 127.0.0.1:443"}},
+        docker_disk={"rows": [], "error": "the Docker engine (docker) is not active"},
+        failed_units={"units": [], "error": ""},
+        firewall={"state": "", "rules": None, "error": "ufw is not installed"},
+        backup={"dir": "/root/backups", "error": "no backup in /root/backups"},
+        lock={"held": False, "error": ""},
+        last_release={"error": "no release ledger at /var/lib/runbook/releases.jsonl"},
+    )
+    checks = dict(report.guide_checks(dict(_found(), guide=guide)))
+    assert checks == {
+        "API health": "NOT healthy: no answer from GET http://localhost:3000/health (127.0.0.1:3000 connection refused)",
+        "Database health": "NOT healthy: 503 in 0.10s from GET http://app:pa55word@localhost:3000/api/health/db",
+        "Certificate file (api.test)": "unknown (no certificate at /x/cert.pem)",
+        "Certificate served": "unknown (nothing listens on 127.0.0.1:443)",
+        "Run lock": "free",
+        "Last healthy release": "unknown (no release ledger at /var/lib/runbook/releases.jsonl)",
+        "Last backup": "unknown (no backup in /root/backups)",
+        "Firewall (ufw)": "unknown (ufw is not installed)",
+        "Failed systemd units": "none",
+        "Docker disk": "unknown (the Docker engine (docker) is not active)",
+    }
+
+
+def test_the_guide_is_published_redacted_with_its_lines_for_the_report():
+    raw = dict(_found(), guide=_guide())
+    data = report.diagnose_data(report.diagnose_redact(raw))
+    assert set(data) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors", "guide", "checks"}
+    assert data["guide"]["db_health"]["url"] == "http://app:********@localhost:3000/api/health/db"
+    assert data["checks"][0] == {"check": "API health", "result": "healthy: 200 in 0.03s from GET http://localhost:3000/health"}
+    assert "pa55word" not in json.dumps(data)
+    assert "guide" not in report.diagnose_data(_found())  # the scenarios' own diagnosis stays as it was
+
+
+def test_the_report_shows_the_guide_as_a_checks_table():
+    from runbook.report import evidence
+
+    data = report.diagnose_data(report.diagnose_redact(dict(_found(), guide=_guide())))
+    lines = evidence({"diagnosis": {"h1": data}})
+    start = lines.index("Checks:")
+    assert lines[start + 2:start + 4] == ["| Check | Result |", "|---|---|"]
+    assert lines[start + 4] == "| API health | healthy: 200 in 0.03s from GET http://localhost:3000/health |"
+    assert len([line for line in lines if line.startswith("| ")]) >= 11
+    assert "pa55word" not in "\n".join(lines)

@@ -1,72 +1,58 @@
-"""The diagnosis matches the host: playbooks/diagnose.yml is run once more from
-the controller as CI would run it (ansible-playbook, JSON output), and what it
-published with set_stats and showed in its message is compared with what
-docker, systemctl and df say on the host. The lines planted by prepare.yml come
-out with their ANSI sequences stripped and their secrets redacted."""
+"""The diagnosis of a healthy host matches the host: playbooks/diagnose.yml is
+run once more from the controller as CI would run it (ansible-playbook, JSON
+output), and what it published with set_stats and showed in its message is
+compared with what docker, systemctl, df, openssl, ufw and the files say on the
+host. Every item of the guide has its source here (prepare.yml). The lines
+planted by prepare.yml come out with their ANSI sequences stripped and their
+secrets redacted."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from diagnose_run import LINEAGE, SERVED, Run, certificate_on_host, env_secrets, leaked, run_diagnose
 
-ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 SECRETS = ("sk_live_PLANTEDmolecule0123456789", "PLANTEDmoleculeSig", "PLANTEDnginxToken42")
-
-
-def _ansible_playbook() -> str:
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside) if beside.exists() else shutil.which("ansible-playbook") or "ansible-playbook"
+CHECKS = ["API health", "Database health", "Certificate file (api.echoelmusic.com)", "Certificate served", "Run lock",
+          "Last healthy release", "Last backup", "Firewall (ufw)", "Failed systemd units", "Docker disk"]
 
 
 @pytest.fixture(scope="module")
-def run() -> dict:
-    """ansible-playbook playbooks/diagnose.yml with the JSON callback: its parsed output and its raw text."""
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="1",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    result = subprocess.run([_ansible_playbook(), "-v", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-                             "playbooks/diagnose.yml"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    text = result.stdout + result.stderr
-    assert result.returncode == 0, text[-3000:]
-    # The timing callbacks print around the JSON document; it starts at a line "{".
-    start = result.stdout.index("\n{\n") + 1
-    output, end = json.JSONDecoder().raw_decode(result.stdout[start:])
-    return {"json": output, "document": result.stdout[start:start + end], "text": text}
+def run() -> Run:
+    return run_diagnose()
 
 
 @pytest.fixture(scope="module")
 def hostname(run) -> str:
-    hosts = list(run["json"]["global_custom_stats"]["diagnosis"])
-    assert len(hosts) == 1, hosts
-    return hosts[0]
+    return run.host
 
 
 @pytest.fixture(scope="module")
-def diagnosis(run, hostname) -> dict:
-    return run["json"]["global_custom_stats"]["diagnosis"][hostname]
+def diagnosis(run) -> dict:
+    return run.diagnosis
 
 
 @pytest.fixture(scope="module")
-def message(run, hostname) -> list[str]:
-    for play in run["json"]["plays"]:
-        for task in play["tasks"]:
-            msg = task["hosts"].get(hostname, {}).get("msg")
-            if isinstance(msg, list) and msg and str(msg[0]).startswith("Diagnosis of "):
-                return msg
-    raise AssertionError("no diagnosis message in the output")
+def guide(run) -> dict:
+    return run.guide
 
 
-def test_nothing_changed(run, hostname):
-    assert run["json"]["stats"][hostname]["changed"] == 0
+@pytest.fixture(scope="module")
+def message(run) -> list[str]:
+    return run.message
+
+
+def test_nothing_changed(run):
+    assert run.stats["changed"] == 0 and run.stats["failures"] == 0
 
 
 def test_published_shape(diagnosis):
-    assert set(diagnosis) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors"}
+    assert set(diagnosis) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors",
+                              "guide", "checks"}
+    assert set(diagnosis["guide"]) == {"health", "db_health", "certificate", "docker_disk", "failed_units", "firewall",
+                                       "backup", "lock", "last_release"}
+    assert [item["check"] for item in diagnosis["checks"]] == CHECKS
     assert all(set(row) == {"name", "state", "since", "restarts", "health"} for row in diagnosis["containers"])
     assert all(set(row) == {"name", "state", "since"} for row in diagnosis["services"])
     assert all(set(row) == {"mount", "size", "used", "avail", "use_pct"} for row in diagnosis["disk"])
@@ -116,7 +102,7 @@ def test_memory_matches_free(host, diagnosis):
 
 def test_top_processes_from_one_ps_sorted_both_ways(diagnosis):
     by_cpu, by_mem = diagnosis["top_cpu"], diagnosis["top_mem"]
-    assert len(by_cpu) == len(by_mem) == 5
+    assert len(by_cpu) == len(by_mem) == 3  # diagnose.yml keeps three of each, for one screen
     assert [p["cpu"] for p in by_cpu] == sorted((p["cpu"] for p in by_cpu), reverse=True)
     assert [p["mem"] for p in by_mem] == sorted((p["mem"] for p in by_mem), reverse=True)
     assert any("dockerd" in p["command"] for p in by_mem)
@@ -138,9 +124,9 @@ def test_nginx_error_line_redacted(diagnosis):
 
 def test_no_escape_sequence_in_the_results_and_no_secret_anywhere_in_the_output(run):
     # The JSON document escapes a real ESC as \u001b: neither form may be there.
-    assert "\\u001b" not in run["document"] and "\\\\x1b" not in run["document"]
+    assert "\\u001b" not in run.document and "\\\\x1b" not in run.document
     for secret in SECRETS:
-        assert secret not in run["text"]
+        assert secret not in run.text
 
 
 def test_message_is_a_table_of_lines(message, diagnosis):
@@ -152,3 +138,81 @@ def test_message_is_a_table_of_lines(message, diagnosis):
     assert any(line.startswith("Error lines of api: the last ") and "found in the last 500 log lines of " in line
                for line in message), message
     assert all("\n" not in line and not line.startswith("[") for line in message)  # lines, not Python reprs
+
+
+def test_the_guide_opens_the_message_on_one_screen(message, run):
+    assert [line.split(": ", 1)[0] for line in message[1:1 + len(CHECKS)]] == CHECKS
+    assert message[1:1 + len(CHECKS)] == ["%s: %s" % (check, result) for check, result in run.checks.items()]
+    assert len(message) <= 40, len(message)
+    assert not any("unknown (" in line for line in message[1:1 + len(CHECKS)]), message  # every source is there
+
+
+def test_health_endpoints_match_curl(host, app, guide, run):
+    db_url = host.ansible.get_variables().get("app_db_health_url", "http://localhost:3000/api/health/db")
+    for key, url in (("health", app.health_url), ("db_health", db_url)):
+        assert guide[key]["url"] == url
+        assert str(guide[key]["status"]) == app.http_status(url) == "200"
+        assert guide[key]["error"] == ""
+    assert run.published["api_health"] == run.published["db_health"] == 200
+    assert run.checks["API health"].startswith("healthy: 200 in ")
+
+
+def test_certificate_file_and_served_match_openssl(host, guide):
+    cert = guide["certificate"]
+    assert cert["domain"] == "api.echoelmusic.com"
+    path = LINEAGE
+    days, serial = certificate_on_host(host, "cat " + path)
+    assert (cert["file"]["path"], cert["file"]["days_left"], cert["file"]["serial"]) == (path, days, serial)
+    assert days == 89  # the 90-day certificate prepare.yml made, counted down in whole days
+    served_days, served_serial = certificate_on_host(host, SERVED)
+    assert (cert["served"]["days_left"], cert["served"]["serial"]) == (served_days, served_serial) == (days, serial)
+    assert cert["same"] is True
+
+
+def test_lock_is_free_like_the_host(host, app, guide, run):
+    assert not host.file(app.state_dir + "/run.lock").exists
+    assert guide["lock"] == {"held": False, "error": ""}
+    assert run.checks["Run lock"] == "free"
+
+
+def test_last_release_is_the_ledgers_last(app, guide, run):
+    last = app.ledger()[-1]
+    assert last["commit"] == app.sha("HEAD")
+    assert (guide["last_release"]["commit"], guide["last_release"]["time"]) == (last["commit"], last["time"])
+    assert run.checks["Last healthy release"].startswith(last["commit"][:12] + " at ")
+
+
+def test_last_backup_is_the_newest_file(host, guide):
+    backup_dir = host.ansible.get_variables().get("backup_dir", "/root/backups")
+    listing = host.check_output("find %s -type f ! -name '.*' -printf '%%T@ %%P\\n' | sort -n", backup_dir).splitlines()
+    newest_mtime, newest = listing[-1].split(" ", 1)
+    backup = guide["backup"]
+    assert (backup["dir"], backup["file"], backup["files"]) == (backup_dir, newest, len(listing)) == (
+        backup_dir, newest, 2)
+    host_age = int(host.check_output("date +%s")) - float(newest_mtime)
+    assert abs(backup["age"] - host_age) <= 120 and 3 * 3600 - 60 <= backup["age"]  # the dump is three hours old
+
+
+def test_firewall_matches_ufw(host, guide, run):
+    assert host.check_output("ufw status").splitlines()[0] == "Status: active"
+    added = [line for line in host.check_output("ufw show added").splitlines() if line.startswith("ufw ")]
+    assert guide["firewall"] == {"state": "active", "rules": len(added), "error": ""}
+    assert len(added) == 3 and run.checks["Firewall (ufw)"] == "active, 3 rules"
+
+
+def test_failed_units_match_systemctl(host, guide):
+    failed = host.check_output("systemctl list-units --failed --all --plain --no-legend --no-pager").split("\n")
+    assert guide["failed_units"] == {"units": [line.split()[0] for line in failed if line.strip()], "error": ""}
+
+
+def test_docker_disk_matches_docker_system_df(host, guide):
+    real = [json.loads(line) for line in host.check_output("docker system df --format '{{json .}}'").splitlines()]
+    reported = guide["docker_disk"]["rows"]
+    assert [(row["type"], row["count"], row["active"]) for row in reported] == [
+        (item["Type"], int(item["TotalCount"]), int(item["Active"])) for item in real]
+    assert reported[0]["type"] == "Images" and reported[0]["size"] == real[0]["Size"]
+
+
+def test_no_env_value_in_the_output(host, app, run):
+    env_file = host.ansible.get_variables().get("app_env_file", app.compose_dir + "/.env")
+    assert leaked(env_secrets(host, env_file), run.text, run.document) == []

@@ -4,6 +4,12 @@
     {{ found | diagnose_data }}                          the published shape (the report's "Evidence")
     {{ found | diagnose_lines(inventory_hostname, 5) }}  the diagnosis as text lines, tables fixed-width
 
+With the whole guide read (runbook_diagnose guide=true), `found.guide` holds
+its items; the message then opens with one line per item (what `runbook run`
+shows first) and the published data carries `guide` and `checks` (those lines
+as {check, result} for the report). An item whose source is absent reads
+"unknown (reason)".
+
 Redaction is the CLI's own `runbook.redact.redact_text` (ANSI stripped,
 secrets replaced), the same rules the runbook_redact filter applies; when
 ansible-playbook runs from a Python without the runbook package, it is
@@ -12,6 +18,7 @@ imported from this repository's `src/` directory.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,7 +47,18 @@ def diagnose_redact(probe: dict[str, Any]) -> dict[str, Any]:
         found[key] = [dict(process, command=redact_text(process.get("command", ""))) for process in probe.get(key) or []]
     found["notes"] = [redact_text(note) for note in probe.get("notes") or []]
     found["log_unread"] = {name: redact_text(reason) for name, reason in (probe.get("log_unread") or {}).items()}
+    if "guide" in probe:
+        found["guide"] = _redact_strings(probe["guide"])
     return found
+
+
+def _redact_strings(value: Any) -> Any:
+    """A copy with every string redacted (URLs with credentials, reasons that quote a command's output)."""
+    if isinstance(value, dict):
+        return {key: _redact_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(item) for item in value]
+    return redact_text(value) if isinstance(value, str) else value
 
 
 def _pick(item: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -49,7 +67,7 @@ def _pick(item: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 
 def diagnose_data(found: dict[str, Any]) -> dict[str, Any]:
     """The diagnosis of one host in the published shape, nothing more."""
-    return {
+    data = {
         "containers": [_pick(row, CONTAINER_KEYS) for row in found.get("containers") or []],
         "services": [_pick(row, SERVICE_KEYS) for row in found.get("services") or []],
         "disk": [_pick(row, DISK_KEYS) for row in found.get("disk") or []],
@@ -58,6 +76,10 @@ def diagnose_data(found: dict[str, Any]) -> dict[str, Any]:
         "top_mem": [_pick(row, PROCESS_KEYS) for row in found.get("top_mem") or []],
         "log_errors": {name: list(lines) for name, lines in (found.get("log_errors") or {}).items()},
     }
+    if isinstance(found.get("guide"), dict):
+        data["guide"] = found["guide"]
+        data["checks"] = [{"check": check, "result": result} for check, result in guide_checks(found)]
+    return data
 
 
 def age(seconds: float | None) -> str:
@@ -111,10 +133,134 @@ def _process_rows(processes: Sequence[dict[str, Any]]) -> list[list[Any]]:
     return [[p["pid"], p["user"], "%.1f" % p["cpu"], "%.1f" % p["mem"], p["command"]] for p in processes]
 
 
+def _unknown(item: dict[str, Any]) -> str:
+    return "unknown (%s)" % item.get("error", "not read")
+
+
+def _health(item: dict[str, Any]) -> str:
+    if not item.get("url"):
+        return _unknown(item)
+    status = item.get("status")
+    if status is None:
+        return "NOT healthy: no answer from GET %s (%s)" % (item["url"], item.get("error") or "?")
+    verdict = "healthy" if status == 200 else "NOT healthy"
+    return "%s: %s in %.2fs from GET %s" % (verdict, status, item.get("elapsed") or 0, item["url"])
+
+
+def _days(item: dict[str, Any]) -> str:
+    days = item["days_left"]
+    until = str(item.get("not_after", "")).replace("T", " ")
+    if days < 0:
+        return "EXPIRED since %s" % until
+    return "%d day%s left (until %s)" % (days, "" if days == 1 else "s", until)
+
+
+def _certificate_file(cert: dict[str, Any]) -> str:
+    item = cert.get("file") or {}
+    return "%s, %s" % (_days(item), item.get("path")) if item.get("found") else _unknown(item)
+
+
+def _certificate_served(cert: dict[str, Any]) -> str:
+    item = cert.get("served") or {}
+    if not item.get("found"):
+        return _unknown(item)
+    if cert.get("same"):
+        relation = "the lineage's certificate"
+    elif (cert.get("file") or {}).get("found"):
+        relation = "NOT the lineage's certificate (renewed but not loaded?)"
+    else:
+        relation = "serial %s" % item.get("serial")
+    return "%s, %s on %s for %s" % (_days(item), relation, item.get("address"), cert.get("domain") or "no SNI")
+
+
+def _lock(item: dict[str, Any], now: float | None) -> str:
+    if item.get("error"):
+        return _unknown(item)
+    if not item.get("held"):
+        return "free"
+    started = item.get("started") or "?"
+    if now is not None and item.get("started_epoch") is not None:
+        started = "%s (%s ago)" % (started.replace("T", " "), age(now - item["started_epoch"]))
+    beat = item.get("heartbeat_age")
+    text = "held by %s (%s) since %s, last heartbeat %s ago" % (
+        item.get("owner") or "an unknown run", item.get("scenario") or "unknown scenario", started, age(beat))
+    if item.get("stale"):
+        text += ": stale, `runbook unlock-stale` gives it back"
+    return text
+
+
+def _release(item: dict[str, Any]) -> str:
+    if item.get("error") or not item.get("commit"):
+        return _unknown(item)
+    when = str(item.get("time") or "?").replace("T", " ")
+    if item.get("age") is not None:
+        when += " (%s ago)" % age(item["age"])
+    return "%s at %s%s" % (str(item.get("commit"))[:12], when, ", by " + item["scenario"] if item.get("scenario") else "")
+
+
+def _backup(item: dict[str, Any]) -> str:
+    if item.get("error") or not item.get("file"):
+        return _unknown(item)
+    return "%s, %s old (%s), %d file%s in %s" % (
+        item["file"], age(item["age"]), str(item["time"]).replace("T", " "), item["files"],
+        "" if item["files"] == 1 else "s", item["dir"])
+
+
+def _firewall(item: dict[str, Any]) -> str:
+    if not item.get("state"):
+        return _unknown(item)
+    rules = item.get("rules")
+    count = "rules unknown (%s)" % item.get("error") if rules is None else "%d rule%s" % (rules, "" if rules == 1 else "s")
+    return "%s, %s" % (item["state"], count)
+
+
+def _failed_units(item: dict[str, Any]) -> str:
+    if item.get("error"):
+        return _unknown(item)
+    units = item.get("units") or []
+    return "%d: %s" % (len(units), ", ".join(units)) if units else "none"
+
+
+def _docker_disk(item: dict[str, Any]) -> str:
+    if item.get("error"):
+        return _unknown(item)
+    parts = []
+    for row in item.get("rows") or []:
+        reclaimable = str(row.get("reclaimable") or "").split(" ")[0]
+        part = "%s %d, %s" % (str(row.get("type", "")).lower().replace("local ", ""), row.get("count", 0), row.get("size"))
+        if reclaimable and float(re.sub(r"[^0-9.]", "", reclaimable) or 0) > 0:
+            part += " (%s reclaimable)" % reclaimable
+        parts.append(part)
+    return "; ".join(parts) or "nothing"
+
+
+def guide_checks(found: dict[str, Any]) -> list[tuple[str, str]]:
+    """(check, result) for each item of the guide, in the order a person reads them; [] without the guide."""
+    guide = found.get("guide")
+    if not isinstance(guide, dict):
+        return []
+    now = found.get("now_epoch")
+    cert = guide.get("certificate") or {}
+    domain = cert.get("domain") or "?"
+    return [
+        ("API health", _health(guide.get("health") or {})),
+        ("Database health", _health(guide.get("db_health") or {})),
+        ("Certificate file (%s)" % domain, _certificate_file(cert)),
+        ("Certificate served", _certificate_served(cert)),
+        ("Run lock", _lock(guide.get("lock") or {}, now)),
+        ("Last healthy release", _release(guide.get("last_release") or {})),
+        ("Last backup", _backup(guide.get("backup") or {})),
+        ("Firewall (ufw)", _firewall(guide.get("firewall") or {})),
+        ("Failed systemd units", _failed_units(guide.get("failed_units") or {})),
+        ("Docker disk", _docker_disk(guide.get("docker_disk") or {})),
+    ]
+
+
 def diagnose_lines(found: dict[str, Any], host: str, shown_errors: int = 5) -> list[str]:
     """The diagnosis of one host as lines of text, for the terminal."""
     now = found.get("now_epoch")
     lines = ["Diagnosis of %s at %s" % (host, (found.get("now") or "?").replace("T", " "))]
+    lines += ["%s: %s" % (check, result) for check, result in guide_checks(found)]
     states = _state_rows(found, now)
     if states:
         lines += ["Services and containers:"]
