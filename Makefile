@@ -44,6 +44,7 @@ images: engine
 lint: venv
 	$(RUN) yamllint --strict .
 	$(RUN) ansible-lint --profile production
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(MAKE) syntax
 
 syntax: venv
@@ -64,11 +65,13 @@ integration: venv images
 
 # Not part of `make test`: times a rollback by the runbook's own commands against
 # rollback.yml on two identical test hosts, and a certificate renewal against an
-# unreachable ACME server (certificate.yml vs certbot renew), and prints the ratios.
+# unreachable ACME server (certificate.yml vs certbot renew), the outage recovery on one
+# host and on four at once, and prints the ratios.
 .PHONY: bench
 bench: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/rollback
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/certificate
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/fleet
 
 demo: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
