@@ -185,7 +185,9 @@ def test_rolling_rollback_from_the_inventory_stops_at_the_failed_batch(fleet: Fl
     report = (folder / "report.md").read_text()
     assert "- fleet-3: Fail, naming both releases failed: Rollback to " in report
     assert "failed its health gate" in report
-    # The hosts the run reached, each with its counts. fleet-4, which no batch reached,
-    # is not listed: the report knows the hosts from Ansible's recap only.
+    # The hosts the run reached, each with its counts, and fleet-4, which no batch
+    # reached (the lock step published every host of the play).
     for host in ("fleet-1", "fleet-2", "fleet-3"):
         assert f"\n| {host} | " in report, host
+    assert "| Not reached | fleet-4 (an earlier batch failed" in report
+    assert "\n| fleet-4 (not reached) | " in report

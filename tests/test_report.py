@@ -412,3 +412,19 @@ def test_the_poll_modules_own_elapsed_time_marks_the_first_request(tmp_path: Pat
     events[1]["event_data"]["res"]["elapsed"] = 3.02
     write_events(run_dir, events)
     assert read_facts(run_dir).recovery.text() == "3.0s (first seen down 10:00:08, healthy again 10:00:12 UTC)"
+
+
+def test_hosts_a_failed_batch_never_reached_are_listed(tmp_path: Path) -> None:
+    """A rolling run (runbook_serial) stops after a failed batch: Ansible's recap lacks the
+    later hosts, the lock step published every host of the play, the report names them."""
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    record = outage_record(run_dir, result="failed", exit_code=1, hosts=["web1", "web2", "web3"],
+                           stats={"ok": {"web1": 9, "web2": 9, "web3": 4}, "failures": {"web3": 1}},
+                           published={"runbook_play_hosts": ["web1", "web2", "web3", "web4", "web5"]})
+    text = write_report(run_dir, record).read_text()
+    assert "| Not reached | web4, web5 (an earlier batch failed, so the run stopped before them) |" in text
+    assert "| web4 (not reached) | - | - | - | - | - |" in text
+    assert "`runbook_play_hosts`" not in text  # not repeated in the published-values table
+    record = outage_record(run_dir, published={"runbook_play_hosts": ["web1"]})
+    assert "Not reached" not in write_report(run_dir, record).read_text()

@@ -31,6 +31,7 @@ GENERATED_FILE = "report.generated.md"
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 TODO = "_To be filled in._"
 SLOWEST = 5
+PLAY_HOSTS = "runbook_play_hosts"  # published by runbook_lock's acquire step: every host of the play
 _START = "<!-- runbook:generated:start {name} sha256={digest} -->"
 _END = "<!-- runbook:generated:end {name} -->"
 _BLOCK = re.compile(
@@ -198,6 +199,8 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         ("Run by", record.operator or "unknown"),
         ("Command", f"`{record.command}`"),
         ("Hosts", ", ".join(record.hosts) or "none"),
+        *([("Not reached", ", ".join(missed) + " (an earlier batch failed, so the run stopped before them)")]
+          if (missed := not_reached(record)) else []),
         ("Started", f"{started:%Y-%m-%d %H:%M:%S} UTC"),
         ("Mode", "check (dry run, nothing changed)" if record.check else "live"),
         ("Result", f"**{result_text(record)}**"),
@@ -222,6 +225,14 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         summary(record),
         *_preceded_by_blank(deadline.section(record.published)),
     ]
+
+
+def not_reached(record: RunRecord) -> list[str]:
+    """Hosts of the play (published by the run lock's step) that Ansible's recap lacks."""
+    planned = record.published.get(PLAY_HOSTS)
+    if not isinstance(planned, list):
+        return []
+    return [str(host) for host in planned if str(host) not in record.hosts]
 
 
 def body(record: RunRecord, facts: RunFacts) -> list[str]:
@@ -403,7 +414,8 @@ def _log_errors(logs: Any) -> list[str]:
 
 def published(values: dict[str, Any]) -> list[str]:
     shown = {key: value for key, value in values.items()
-             if not (key == "diagnosis" and diagnosis_hosts(values))
+             if key != PLAY_HOSTS
+             and not (key == "diagnosis" and diagnosis_hosts(values))
              and not (key == deadline.KEY and deadline.deadlines(values))}
     if not shown:
         return ["The playbook published no other values (`ansible.builtin.set_stats`)."]
@@ -425,6 +437,8 @@ def result_section(record: RunRecord, results: list[TaskResult]) -> list[str]:
     for host in record.hosts:
         counts = [record.stats.get(key, {}).get(host, 0) for key in ("ok", "changed", "failures", "dark", "skipped")]
         lines.append(f"| {host} | " + " | ".join(str(count) for count in counts) + " |")
+    for host in not_reached(record):
+        lines.append(f"| {host} (not reached) | - | - | - | - | - |")
     return lines
 
 
