@@ -56,6 +56,9 @@ CASES = [
     ("prevention.yml", {"rate": "10r/s;"}, 'Refused rate="10r/s;": give N r/s or N r/m, e.g. 10r/s.'),
     ("prevention.yml", {"burst": "0"}, 'Refused burst="0": give a whole number 1-99999.'),
     ("prevention.yml", {"disk_alert_percent": "100"}, 'Refused disk_alert_percent="100": give a whole number 1-99.'),
+    ("prevention.yml", {"cert_alert_days": "0"}, 'Refused cert_alert_days="0": give a whole number 1-999.'),
+    ("prevention.yml", {"prevention_upgrades": "maybe"}, 'Refused prevention_upgrades="maybe": give true or false.'),
+    ("prevention.yml", {"prevention_docker_logs": "perhaps"}, 'Refused prevention_docker_logs="perhaps": give true or false.'),
 ]
 
 

@@ -1,12 +1,17 @@
 """The prevention checklist's alert script (roles/prevention_alerts), rendered
 from its template and run here: alerts reach a real local webhook as JSON, the
-health alert fires only after N failures in a row and resets on success, and
-without a webhook the alert goes to `logger -t runbook-alert`."""
+health alert fires only after N failures in a row and resets on success,
+without a webhook the alert goes to `logger -t runbook-alert`, and
+`runbook-alert certificate` alerts on a lineage or a served certificate (read
+by a real TLS handshake with SNI) with fewer days left than the threshold."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -16,6 +21,10 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "roles/prevention_alerts/templates/runbook-alert.py.j2"
 
@@ -53,15 +62,16 @@ def receiver() -> Iterator[str]:
 def script(tmp_path: Path) -> Path:
     text = jinja2.Template(TEMPLATE.read_text()).render(
         ansible_managed="test", prevention_alerts_env_file=str(tmp_path / "alert.env"),
+        prevention_alerts_cert_env_file=str(tmp_path / "alert-certificate.env"),
         prevention_alerts_state_dir=str(tmp_path / "state"))
     path = tmp_path / "runbook-alert"
     path.write_text(text)
     return path
 
 
-def run(script: Path, **env: str) -> None:
+def run(script: Path, *args: str, **env: str) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_ALERT_")}
-    subprocess.run([sys.executable, str(script)], env={**clean, **env}, check=True, timeout=30)
+    subprocess.run([sys.executable, str(script), *args], env={**clean, **env}, check=True, timeout=30)
 
 
 def test_a_lowered_disk_threshold_posts_to_the_webhook(script: Path, receiver: str) -> None:
@@ -107,3 +117,108 @@ def test_without_a_webhook_the_alert_goes_to_logger(script: Path, tmp_path: Path
     args = record.read_text().splitlines()
     assert args[:2] == ["-t", "runbook-alert"]
     assert "disk / is" in args[-1]
+
+
+DOMAIN = "api.example.test"
+
+
+def write_certificate(directory: Path, name: str, days_left: float) -> tuple[Path, Path]:
+    """A self-signed certificate for DOMAIN that expires days_left from now (negative: expired); PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DOMAIN)])
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=400))
+                   .not_valid_after(now + datetime.timedelta(days=days_left))
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture()
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """A TLS server on 127.0.0.1 serving a certificate with 5.5 days left; yields host:port and the SNI names seen."""
+    cert_path, key_path = write_certificate(tmp_path, "served", 5.5)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    names: list[str] = []
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment]
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}", names
+    listener.close()
+    thread.join(timeout=10)
+
+
+def cert_env(receiver: str, lineage: Path | str, served: str = "", days: int = 30) -> dict[str, str]:
+    return {"RUNBOOK_ALERT_URL": receiver + "/hook", "RUNBOOK_ALERT_CERT_DOMAIN": DOMAIN,
+            "RUNBOOK_ALERT_CERT_FILE": str(lineage), "RUNBOOK_ALERT_CERT_SERVED": served,
+            "RUNBOOK_ALERT_CERT_DAYS": str(days)}
+
+
+def alert_texts() -> list[str]:
+    return [p["text"].split(": ", 1)[1] for p in Receiver.posts]
+
+
+def test_a_lineage_with_days_to_spare_stays_quiet_until_the_threshold_is_raised(
+        script: Path, receiver: str, tmp_path: Path) -> None:
+    lineage, _ = write_certificate(tmp_path, "lineage", 90.5)
+    run(script, "certificate", **cert_env(receiver, lineage))
+    assert Receiver.posts == []
+    run(script, "certificate", **cert_env(receiver, lineage, days=400))
+    assert alert_texts() == [f"certificate for {DOMAIN} expires in 90 days (lineage {lineage}: 90 days; alert at 400 days)"]
+
+
+def test_an_expired_lineage_alerts(script: Path, receiver: str, tmp_path: Path) -> None:
+    lineage, _ = write_certificate(tmp_path, "lineage", -59.5)
+    run(script, "certificate", **cert_env(receiver, lineage))
+    assert alert_texts() == [f"certificate for {DOMAIN} expired 60 days ago (lineage {lineage}: -60 days; alert at 30 days)"]
+
+
+def test_the_served_certificate_counts_and_is_asked_for_by_name(
+        script: Path, receiver: str, tmp_path: Path, tls_server: tuple[str, list[str]]) -> None:
+    address, names = tls_server
+    lineage, _ = write_certificate(tmp_path, "lineage", 90.5)
+    run(script, "certificate", **cert_env(receiver, lineage, served=address))
+    assert names == [DOMAIN]
+    assert alert_texts() == [f"certificate for {DOMAIN} expires in 5 days "
+                             f"(lineage {lineage}: 90 days, served on {address}: 5 days; alert at 30 days)"]
+
+
+def test_settings_come_from_the_certificate_env_file(script: Path, receiver: str, tmp_path: Path) -> None:
+    lineage, _ = write_certificate(tmp_path, "lineage", 10.5)
+    (tmp_path / "alert-certificate.env").write_text(
+        "".join(f"{k}={v}\n" for k, v in cert_env(receiver, lineage).items()))
+    (tmp_path / "alert.env").write_text(f"RUNBOOK_ALERT_URL={receiver}/other\nRUNBOOK_ALERT_DISK_PERCENT=1\n")
+    run(script, "certificate")
+    assert alert_texts() == [f"certificate for {DOMAIN} expires in 10 days (lineage {lineage}: 10 days; alert at 30 days)"]
+
+
+def test_no_certificate_at_all_alerts(script: Path, receiver: str, tmp_path: Path) -> None:
+    closed = socket.create_server(("127.0.0.1", 0))
+    address = f"127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    run(script, "certificate", **cert_env(receiver, tmp_path / "missing.pem", served=address))
+    assert alert_texts() == [f"certificate for {DOMAIN}: no lineage at {tmp_path / 'missing.pem'} "
+                             f"and none served on {address}"]
+
+
+def test_an_unknown_mode_is_refused(script: Path) -> None:
+    result = subprocess.run([sys.executable, str(script), "certs"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "usage: runbook-alert [certificate]" in result.stderr

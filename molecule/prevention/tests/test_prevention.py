@@ -1,13 +1,20 @@
 """After the prevention checklist (rate 2r/s, burst 5) and a refused broken
 snippet: logrotate accepts its rule, nginx runs the rate-limited config and a
-burst from the host gets 429s, the old config survived the broken one, and the
-alert script fires into the journal when its threshold is lowered."""
+burst from the host gets 429s, the old config survived the broken one, the
+alert script fires into the journal when its threshold is lowered, the daily
+certificate alert fires only when its threshold is above the lineage's days
+left (prepare gave it 90), and unattended-upgrades reads its security-only
+config offline with apt's daily timers enabled, and the engine caps json logs
+(5m x 2, the scenario's values) with live-restore, its own keys kept."""
 
+import json
 import time
 
 SNIPPET = "/etc/nginx/snippets/runbook-ratelimit.conf"
 SITE = "/etc/nginx/sites-available/echoelmusic"
 ALERT = "/usr/local/sbin/runbook-alert"
+CERT_UNIT = "runbook-alert-certificate"
+DOMAIN = "api.echoelmusic.com"
 
 
 def test_logrotate_accepts_the_rule_and_the_whole_config(host):
@@ -68,6 +75,54 @@ def test_a_failing_health_url_alerts_into_the_journal(host):
     assert "health http://127.0.0.1:9/ failed" in journal
 
 
+def journal_since(host, since):
+    time.sleep(1)
+    return host.check_output("journalctl -q -t runbook-alert --since %s -o cat", since)
+
+
+def test_the_certificate_alert_unit_stays_quiet_with_30_days_against_90(host):
+    assert host.service(CERT_UNIT + ".timer").is_enabled
+    assert host.service(CERT_UNIT + ".timer").is_running
+    settings = host.file("/etc/runbook/alert-certificate.env")
+    assert settings.mode == 0o600
+    assert "RUNBOOK_ALERT_CERT_DAYS=30\n" in settings.content_string
+    since = "@" + host.check_output("date +%s")
+    assert host.run("systemctl start %s.service", CERT_UNIT).rc == 0
+    assert "certificate" not in journal_since(host, since)
+
+
+def test_the_certificate_alert_unit_fires_with_400_days_against_90(host):
+    since = "@" + host.check_output("date +%s")
+    # The unit inherits the service manager's environment, which overrides the settings file.
+    assert host.run("systemctl set-environment RUNBOOK_ALERT_CERT_DAYS=400").rc == 0
+    try:
+        assert host.run("systemctl start %s.service", CERT_UNIT).rc == 0
+    finally:
+        host.run("systemctl unset-environment RUNBOOK_ALERT_CERT_DAYS")
+    lineage = "/etc/letsencrypt/live/%s/fullchain.pem" % DOMAIN
+    assert "certificate for %s expires in 89 days (lineage %s: 89 days; alert at 400 days)" % (DOMAIN, lineage) \
+        in journal_since(host, since)
+
+
+def test_unattended_upgrades_allow_only_the_security_origins_offline(host):
+    assert host.package("unattended-upgrades").is_installed
+    periodic = host.file("/etc/apt/apt.conf.d/20auto-upgrades").content_string
+    assert 'APT::Periodic::Update-Package-Lists "1";' in periodic
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in periodic
+    # No network here: with no package lists it finds nothing to do, but it reads the whole config.
+    run = host.run("unattended-upgrade --dry-run -d")
+    assert run.rc == 0, run.stderr
+    line = next(line for line in run.stdout.splitlines() if line.startswith("Allowed origins are: "))
+    codename = host.check_output(". /etc/os-release && echo $VERSION_CODENAME")
+    assert line.split(": ", 1)[1].split(", ") == [
+        "origin=Debian,codename=%s,label=Debian-Security" % codename,
+        "origin=Debian,codename=%s-security,label=Debian-Security" % codename,
+    ]
+    for timer in ("apt-daily.timer", "apt-daily-upgrade.timer"):
+        assert host.service(timer).is_enabled
+        assert host.service(timer).is_running
+
+
 def test_the_backup_timer_dumps_a_restorable_database_without_the_password_in_sight(host, app):
     assert host.service("runbook-backup.timer").is_enabled
     assert host.file("/etc/runbook/pgpass").mode == 0o600
@@ -90,3 +145,17 @@ def test_the_backup_timer_dumps_a_restorable_database_without_the_password_in_si
         assert count == "3"
     finally:
         host.run("runuser -u postgres -- dropdb --if-exists %s", scratch)
+
+
+def test_the_engine_caps_json_logs_with_the_scenarios_values_and_live_restore(host):
+    config = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert config["log-opts"] == {"max-size": "5m", "max-file": "2"}
+    assert config["log-driver"] == "json-file" and config["live-restore"] is True
+    assert config["bridge"] == "none" and config["iptables"] is False  # the test image's own keys
+    assert host.check_output("docker info -f '{{.LiveRestoreEnabled}}'") == "true"
+    cid = host.check_output("docker create --network none echoelmusic-api:latest true")
+    try:
+        log_config = json.loads(host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' %s", cid))
+    finally:
+        host.run("docker rm %s", cid)
+    assert log_config == {"Type": "json-file", "Config": {"max-file": "2", "max-size": "5m"}}
