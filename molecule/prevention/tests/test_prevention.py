@@ -135,7 +135,16 @@ def test_the_backup_timer_dumps_a_restorable_database_without_the_password_in_si
     assert host.run("systemctl start runbook-backup.service").rc == 0
     dump = host.check_output("ls -1t /root/backups/db-*.dump | head -n 1")
     assert host.file(dump).mode == 0o600
-    # The restore check: the newest dump loads into a scratch database with its rows.
+    # The role's restore check ran after the dump (ExecStartPost) and counted the tables
+    # of the restored dump: as many as the app's database has.
+    tables = host.check_output("runuser -u postgres -- psql -tAX -d echoelmusic -c %s",
+                               "SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
+    journal = host.check_output("journalctl -u runbook-backup.service --no-pager -o cat")
+    assert f"restore check: {dump} restored into a scratch database with {tables} tables" in journal
+    assert int(tables) >= 1
+    assert "runbook_restore_check" not in host.check_output("runuser -u postgres -- psql -tAX -l")  # dropped
+    # And the rows are there: the newest dump loads into a scratch database with its rows.
     scratch = "backup_restore_check"
     host.run("runuser -u postgres -- dropdb --if-exists %s", scratch)
     assert host.run("runuser -u postgres -- createdb %s", scratch).rc == 0
@@ -159,3 +168,18 @@ def test_the_engine_caps_json_logs_with_the_scenarios_values_and_live_restore(ho
     finally:
         host.run("docker rm %s", cid)
     assert log_config == {"Type": "json-file", "Config": {"max-file": "2", "max-size": "5m"}}
+
+
+def test_the_restore_check_fails_loudly_when_it_cannot_restore(host):
+    """Without CREATEDB the check cannot make its scratch database: exit 1, one line that
+    says what to do, and the same line in the journal under the alerts' tag."""
+    assert host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE echoelmusic NOCREATEDB'").rc == 0
+    try:
+        result = host.run("/usr/local/sbin/runbook-backup-check")
+    finally:
+        host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE echoelmusic CREATEDB'")
+    assert result.rc == 1
+    assert "restore check FAILED: cannot create the scratch database runbook_restore_check" in result.stderr
+    assert "grant it CREATEDB, or set prevention_backup_check=false" in result.stderr
+    time.sleep(1)
+    assert "restore check FAILED" in host.check_output("journalctl -t runbook-alert --no-pager -o cat")
