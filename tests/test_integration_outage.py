@@ -68,3 +68,24 @@ def test_outage_recovers_a_broken_host(test_host: tuple[str, str], tmp_path: Pat
             assert PLANTED not in text
     finally:
         on_host(container, "sed", "-i", f"/{PLANTED}/d", env_file, check=False)
+
+
+def test_outage_resumes_a_paused_api_without_recreating_it(test_host: tuple[str, str], tmp_path: Path) -> None:
+    """`docker compose up` refuses a paused container; the outage resumes it (same container)."""
+    inventory, container = test_host
+    app = os.environ.get("RUNBOOK_TEST_APP_CONTAINER", "backend-api-1")
+    compose_dir = os.path.dirname(os.environ.get("RUNBOOK_TEST_ENV_FILE", "/root/echoelmusic/backend/.env"))
+    # In step with the compose file and .env first (an earlier test edits .env), so that
+    # only the pause is wrong and a recreate would show.
+    on_host(container, "sh", "-c", f"cd {compose_dir} && docker compose up -d --wait")
+    before = on_host(container, "docker", "inspect", "-f", "{{.Id}}", app).stdout.strip()
+    on_host(container, "docker", "pause", app)
+    try:
+        assert on_host(container, "python3", "-c", HEALTH, check=False).returncode != 0, "the host is not broken"
+        run = runbook("run", "outage", "-i", inventory, runs=tmp_path / "runs")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert on_host(container, "python3", "-c", HEALTH).stdout.strip() == "200"
+        assert on_host(container, "docker", "inspect", "-f", "{{.Id}} {{.State.Status}}", app).stdout.split() == [
+            before, "running"]
+    finally:
+        on_host(container, "docker", "unpause", app, check=False)
