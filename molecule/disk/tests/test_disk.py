@@ -6,8 +6,13 @@ logs (daemon.json, other keys kept), a container created afterwards carries the
 cap, and the api container ran through the engine restart (same start time)."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared" / "tests"))
+import engine_logs  # noqa: E402
 
 PRESSURE = "/srv/pressure"
 BACKUPS = PRESSURE + "/backups"
@@ -83,12 +88,7 @@ def test_the_running_engine_has_live_restore_and_the_previous_file_is_kept(host)
 
 def test_a_container_created_now_gets_the_engines_cap(host):
     # No logging options given: what it gets is the engine's default.
-    cid = host.check_output("docker create --network none echoelmusic-api:latest true")
-    try:
-        log_config = json.loads(host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' %s", cid))
-    finally:
-        host.run("docker rm %s", cid)
-    assert log_config == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    assert engine_logs.new_container_log_config(host) == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
 
 
 def test_the_api_container_ran_through_the_engine_restart(host, app):

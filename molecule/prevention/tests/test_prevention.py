@@ -8,7 +8,12 @@ config offline with apt's daily timers enabled, and the engine caps json logs
 (5m x 2, the scenario's values) with live-restore, its own keys kept."""
 
 import json
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared" / "tests"))
+import engine_logs  # noqa: E402
 
 SNIPPET = "/etc/nginx/snippets/runbook-ratelimit.conf"
 SITE = "/etc/nginx/sites-available/echoelmusic"
@@ -162,12 +167,7 @@ def test_the_engine_caps_json_logs_with_the_scenarios_values_and_live_restore(ho
     assert config["log-driver"] == "json-file" and config["live-restore"] is True
     assert config["bridge"] == "none" and config["iptables"] is False  # the test image's own keys
     assert host.check_output("docker info -f '{{.LiveRestoreEnabled}}'") == "true"
-    cid = host.check_output("docker create --network none echoelmusic-api:latest true")
-    try:
-        log_config = json.loads(host.check_output("docker inspect -f '{{json .HostConfig.LogConfig}}' %s", cid))
-    finally:
-        host.run("docker rm %s", cid)
-    assert log_config == {"Type": "json-file", "Config": {"max-file": "2", "max-size": "5m"}}
+    assert engine_logs.new_container_log_config(host) == {"Type": "json-file", "Config": {"max-file": "2", "max-size": "5m"}}
 
 
 def test_the_restore_check_fails_loudly_when_it_cannot_restore(host):
