@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loading import load_module
+from loading import load_module, module_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYMENTS = ROOT / "roles" / "payments_switch" / "library" / "payments_switch_env.py"
@@ -34,7 +34,7 @@ def run_module(path: Path, args: dict, tmp_path: Path, env: dict | None = None) 
     """The module's JSON result and its whole output, run as Ansible would run it."""
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, str(path), str(args_file)], capture_output=True, text=True,
+    proc = subprocess.run(module_command(path, args_file), capture_output=True, text=True,
                           env=env or dict(os.environ), timeout=60)
     return json.loads(proc.stdout), proc.stdout + proc.stderr
 

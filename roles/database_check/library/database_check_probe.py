@@ -28,24 +28,7 @@ import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def parse_env(text):
-    """{NAME: value} of an env file's KEY=value lines."""
-    values = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, value = line.split("=", 1)
-        name = name.strip()
-        if name.startswith("export "):
-            name = name[len("export "):].strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[name] = value
-    return values
+from ansible.module_utils.runbook_env import parse_env
 
 
 def connection(url):

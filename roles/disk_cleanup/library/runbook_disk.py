@@ -53,18 +53,10 @@ import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.runbook_command import run
 
 DAY = 86400
 PROJECT_LABEL = "com.docker.compose.project"
-
-
-def run(argv, cwd=None, timeout=60):
-    """(rc, stdout, stderr) of a command; arguments are passed as a list, never through a shell."""
-    try:
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return 127, "", str(exc)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 # ---- pure functions (tests/test_disk_module.py) ----

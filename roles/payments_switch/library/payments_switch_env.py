@@ -24,30 +24,13 @@ import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.runbook_env import parse_env
 
 SECRET_KEY = "STRIPE_SECRET_KEY"
 PUBLISHABLE_KEY = "STRIPE_PUBLISHABLE_KEY"
 WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET"
 SWITCH_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off", "")
 PREFIXES = {SECRET_KEY: ("sk_", "rk_"), PUBLISHABLE_KEY: ("pk_",)}
-
-
-def parse_env(text):
-    """{NAME: value} of an env file's KEY=value lines (comments, blanks and `export ` handled)."""
-    values = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, value = line.split("=", 1)
-        name = name.strip()
-        if name.startswith("export "):
-            name = name[len("export "):].strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[name] = value
-    return values
 
 
 def key_mode(name, value):

@@ -24,21 +24,12 @@ options:
 """
 
 import json
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.runbook_command import run
 
 UNITS = {"B": 1, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4,
          "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3, "TB": 1000 ** 4}
-
-
-def run(argv, cwd=None, timeout=60):
-    """(rc, stdout, stderr) of a command; arguments are passed as a list, never through a shell."""
-    try:
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return 127, "", str(exc)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 # ---- pure functions (tests/test_resources_module.py) ----

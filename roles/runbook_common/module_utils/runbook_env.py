@@ -1,0 +1,25 @@
+"""Reading an app's env file (.env): shared by the roles' modules.
+
+Modules import it as ``ansible.module_utils.runbook_env``; Ansible ships it with
+the module when the role runbook_common is loaded (a dependency of the role).
+"""
+
+from __future__ import annotations
+
+
+def parse_env(text):
+    """{NAME: value} of an env file's KEY=value lines (comments, blanks and `export ` handled)."""
+    values = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        name = name.strip()
+        if name.startswith("export "):
+            name = name[len("export "):].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
