@@ -328,6 +328,9 @@ def probe(module):
     good = last_good(entries, origin)
     to, named, error = target_of(p, origin, good)
     rc, out, _ = git(repo, "log", "--oneline", "--decorate", "-n", str(p["log_lines"]))
+    # Every service that builds runs with the target's commit label (a stack
+    # started by hand carries none: the next release relabels it).
+    labelled = bool(to) and all(services.get(name) == to for name in built)
     lock = {"read": False, "held": True, "seq": -1}
     if lock_before is not None:
         lock_after = lock_state(p["lock_dir"])
@@ -340,13 +343,10 @@ def probe(module):
         ledger=entries[-10:], last_good=good,
         to=to, target=named, target_error=error,
         candidate=p["candidate"], looked_up=looked_up, remote_error=remote_error,
-        # Every service that builds runs with the target's commit label (a stack
-        # started by hand carries none: the next release relabels it).
-        labelled=bool(to) and all(services.get(name) == to for name in built),
+        labelled=labelled,
         # Nothing to do: the tree is there, the running release is the target,
         # answers healthy and carries the target's label.
-        at_target=bool(to) and head == to and origin == to and status == 200
-        and all(services.get(name) == to for name in built),
+        at_target=labelled and head == to and origin == to and status == 200,
         collisions=collisions(repo, head, to) if head else [],
         compose_files=files, build_services=built,
         now=time.time(), compose_bytes=tree_bytes(compose_dir), state_free_bytes=free_bytes(state_dir),
