@@ -23,6 +23,11 @@ action=probe reads (and changes nothing in the app):
   healthy and the ledger does not end with it, record_origin says so: the
   caller records it (action=record) once its checks pass and before anything
   moves, so a rerun after any interrupt still knows it.
+  What the caller refuses is named in `refused` (the first applies). When
+  there is work to do and nothing is refused, the same round trip can take
+  the run lock (take_lock, only when no run held it while the probe read:
+  module_utils/runbook_run_lock.py) and do action=move's work (move). When it
+  refuses, it neither takes the lock nor changes anything.
 
 action=record appends a release that passed the health gate to the ledger.
 
@@ -70,6 +75,8 @@ options:
   path: {type: path, description: Where the label override is written (label; move when services are given).}
   services: {type: list, elements: str, default: [], description: The services that build (label, move).}
   lock_dir: {type: path, default: '', description: "Probe: the run lock's state directory; when given, RV(lock) says whether a run held the lock while the probe read, and the lock's sequence number (see runbook_lock)."}
+  take_lock: {type: dict, default: {}, description: "Probe: with lock_dir, take the run lock in the same round trip (token, owner, scenario, idle, env_name as runbook_lock's) when there is work to do, nothing is refused, and no run held or took the lock while the probe read; RV(lock.taken) says so."}
+  move: {type: bool, default: false, description: "Probe: when there is work to do and nothing is refused (and, with take_lock, the lock was taken), do action=move's work in the same round trip (env_file, snapshot, snapshot_keep, path, label, scenario); RV(moved) is its result. A snapshot that would not fit is left to action=move, which refuses it."}
 """
 
 import json
@@ -85,6 +92,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.runbook_run_lock import take_if_untouched
 
 LEDGER = "releases.jsonl"
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -331,11 +339,11 @@ def probe(module):
     # Every service that builds runs with the target's commit label (a stack
     # started by hand carries none: the next release relabels it).
     labelled = bool(to) and all(services.get(name) == to for name in built)
-    lock = {"read": False, "held": True, "seq": -1}
+    lock = {"read": False, "held": True, "seq": -1, "taken": False}
     if lock_before is not None:
         lock_after = lock_state(p["lock_dir"])
-        lock = {"read": True, "held": lock_before[0] or lock_after != lock_before, "seq": lock_after[1]}
-    return dict(
+        lock = {"read": True, "held": lock_before[0] or lock_after != lock_before, "seq": lock_after[1], "taken": False}
+    found = dict(
         lock=lock,
         head=head, dirty=dirty, log=out.splitlines() if rc == 0 else [],
         running={"services": services, "status": status, "healthy": status == 200},
@@ -350,7 +358,54 @@ def probe(module):
         collisions=collisions(repo, head, to) if head else [],
         compose_files=files, build_services=built,
         now=time.time(), compose_bytes=tree_bytes(compose_dir), state_free_bytes=free_bytes(state_dir),
+        # Deploy: the remote names a commit the host lacks; it is fetched under the lock.
+        needs_fetch=bool(p["remote"]) and looked_up and bool(p["candidate"]) and not to,
     )
+    found["refused"] = refusals(found)
+    found["moved"] = {}
+    work = not found["at_target"] and not found["refused"]
+    if work and p["take_lock"] and lock["read"] and not lock["held"]:
+        taken = take_lock(p["lock_dir"], lock["seq"], p["take_lock"])
+        if taken:
+            found["lock"] = {**lock, **taken, "taken": True}
+    if p["move"] and work and not found["needs_fetch"] and (found["lock"]["taken"] or not p["take_lock"]) \
+            and (not p["snapshot"] or snapshot_fits(found)):
+        try:
+            found["moved"] = move_now(module, origin, to, origin if record_origin else "", built)
+        except Exception as exc:  # the lock may be held: report, never crash; the caller's move step retries
+            found["moved"] = dict(failed=True, msg="moving the tree failed: %s" % exc)
+    return found
+
+
+# What the caller refuses, in the order a person would check: the names the
+# tasks turn into messages (git_rollback's probe.yml). Nothing has changed.
+def refusals(found):
+    checks = (
+        ("remote_error", bool(found["remote_error"])),
+        ("no_such_ref", found["looked_up"] and not found["candidate"]),
+        ("no_work_tree", not found["head"]),
+        ("target_error", bool(found["target_error"])),
+        ("dirty", bool(found["dirty"])),
+        ("no_such_commit", not found["to"] and not found["needs_fetch"]),
+        ("collisions", bool(found["collisions"])),
+    )
+    return [name for name, refused in checks if refused]
+
+
+def take_lock(lock_dir, seen_seq, spec):
+    """The run lock, taken in the probe's round trip when nobody took it since the probe read it;
+    None otherwise, also when it cannot be written here (runbook_lock's own step then says why)."""
+    token = spec.get("token") or os.urandom(8).hex()
+    try:
+        return take_if_untouched(lock_dir, seen_seq, token, spec.get("owner", ""), spec.get("scenario", ""),
+                                 spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))
+    except OSError:
+        return None
+
+
+def snapshot_fits(found):
+    free = found["state_free_bytes"]
+    return free < 0 or free > found["compose_bytes"] + HEADROOM
 
 
 SNAPSHOT_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$")
@@ -415,31 +470,41 @@ def take_snapshot(compose_dir, env_file, state_dir, commit, keep):
 
 
 def move(module):
-    """Runbook steps "Backup current state" and "Revert code" in one round trip: record the
-    running release, snapshot, `git reset --hard` to the target, label its images."""
+    """action=move: the runbook's "Backup current state" and "Revert code" in one round trip."""
     p = module.params
-    compose_dir, state_dir, repo, to = p["compose_dir"], p["state_dir"], p["repo_dir"], p["to"]
-    head = rev(repo, "HEAD")
-    moved = head != to
     if p["snapshot"]:
-        check_room(module, compose_dir, state_dir)
+        check_room(module, p["compose_dir"], p["state_dir"])
     if module.check_mode:
-        return dict(changed=p["snapshot"] or moved, path="", moved=moved, recorded=None, pruned=[], head=head)
+        head = rev(p["repo_dir"], "HEAD")
+        return dict(changed=p["snapshot"] or head != p["to"], path="", moved=head != p["to"], recorded=None,
+                    pruned=[], head=head)
+    done = move_now(module, p["commit"], p["to"], p["record_commit"], p["services"])
+    if done.get("failed"):
+        module.fail_json(**done)
+    return done
+
+
+def move_now(module, commit, to, record_commit, services):
+    """Record the running release, snapshot, `git reset --hard` to the target, label its images.
+    A failed reset is returned (failed, msg), not raised: the probe may hold the run lock."""
+    p = module.params
+    compose_dir, state_dir, repo = p["compose_dir"], p["state_dir"], p["repo_dir"]
+    moved = rev(repo, "HEAD") != to
     recorded = None
-    if p["record_commit"]:
+    if record_commit:
         entries = read_ledger(state_dir)
-        if not entries or entries[-1]["commit"] != p["record_commit"]:
-            recorded = append_ledger(state_dir, p["record_commit"], p["scenario"], "healthy at the start of a run", p["keep"])
+        if not entries or entries[-1]["commit"] != record_commit:
+            recorded = append_ledger(state_dir, record_commit, p["scenario"], "healthy at the start of a run", p["keep"])
     path, pruned = ("", [])
     if p["snapshot"]:
-        path, pruned = take_snapshot(compose_dir, p["env_file"] or "", state_dir, p["commit"], p["snapshot_keep"])
+        path, pruned = take_snapshot(compose_dir, p["env_file"] or "", state_dir, commit, p["snapshot_keep"])
     if moved:
         rc, out, err = git(repo, "reset", "--hard", to)
         if rc != 0:
-            module.fail_json(msg="git reset --hard %s failed in %s: %s" % (to, repo, (err or out).strip()),
-                             path=path, recorded=recorded)
-    if p["path"] and p["services"]:
-        write_label(p["path"], compose_dir, p["services"], p["label"], to)
+            return dict(failed=True, msg="git reset --hard %s failed in %s: %s" % (to, repo, (err or out).strip()),
+                        changed=bool(path), path=path, recorded=recorded)
+    if p["path"] and services:
+        write_label(p["path"], compose_dir, services, p["label"], to)
     return dict(changed=bool(path) or moved, path=path, moved=moved, recorded=recorded, pruned=pruned, head=to)
 
 
@@ -499,6 +564,8 @@ def main():
             path=dict(type="path"),
             services=dict(type="list", elements="str", default=[]),
             lock_dir=dict(type="path", default=""),
+            take_lock=dict(type="dict", default={}),
+            move=dict(type="bool", default=False),
         ),
         required_if=[("action", "probe", ("repo_dir", "compose_dir")), ("action", "record", ("commit",)),
                      ("action", "move", ("compose_dir", "repo_dir", "commit", "to")),
@@ -525,7 +592,9 @@ def main():
         module.exit_json(**move(module))
     if p["action"] == "label":
         module.exit_json(**label(module))
-    module.exit_json(changed=False, **probe(module))
+    found = probe(module)
+    # Reading changes nothing; a move made in the same round trip does.
+    module.exit_json(changed=bool(found["moved"].get("changed")), **found)
 
 
 if __name__ == "__main__":

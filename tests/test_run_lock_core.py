@@ -1,0 +1,63 @@
+"""The run lock's shared code (roles/runbook_common/module_utils/runbook_run_lock.py) and the
+probe's refusals (runbook_release): taking the lock in the probe's round trip only when it is
+free and nobody took it since the probe read it, and never when the probe refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loading import load_module, use_role_module_utils
+
+ROOT = Path(__file__).resolve().parent.parent
+use_role_module_utils()
+from ansible.module_utils import runbook_run_lock as lock  # noqa: E402
+
+release = load_module(ROOT / "roles" / "runbook_common" / "library" / "runbook_release.py")
+
+
+def take(state_dir: Path, seen_seq: int) -> dict | None:
+    # idle=0: the heartbeat ends at once (no process of this run exists here)
+    return lock.take_if_untouched(str(state_dir), seen_seq, "abcd1234", "me@laptop", "Rollback", "RUNBOOK_RUN_TOKEN", 0)
+
+
+def test_a_free_lock_is_taken_once_with_the_next_sequence_number(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    taken = take(state, 0)
+    assert taken is not None
+    assert taken["held"] and taken["token"] == "abcd1234" and taken["seq"] == 1 and taken["created_state_dir"]
+    owner = json.loads((state / "run.lock" / "owner").read_text())
+    assert owner["token"] == "abcd1234" and owner["owner"] == "me@laptop" and owner["scenario"] == "Rollback"
+    assert (state / "run.lock.seq").read_text().strip() == "1"
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert take(state, 1) is None  # held now: nobody else gets it
+    assert json.loads((state / "run.lock" / "owner").read_text())["token"] == "abcd1234"
+
+
+def test_a_lock_someone_took_and_gave_back_since_the_probe_read_it_is_not_taken(tmp_path: Path) -> None:
+    (tmp_path / "run.lock.seq").write_text("3\n")
+    assert take(tmp_path, 2) is None  # the probe saw 2: another run held the lock meanwhile
+    assert not (tmp_path / "run.lock").exists()
+    assert take(tmp_path, 3)["seq"] == 4
+
+
+def found(**changes: object) -> dict:
+    clean = dict(remote_error="", looked_up=False, candidate="", head="a" * 40, target_error="", dirty=[],
+                 to="b" * 40, needs_fetch=False, collisions=[])
+    return {**clean, **changes}
+
+
+def test_the_probe_names_its_refusals_in_the_order_a_person_checks_them() -> None:
+    assert release.refusals(found()) == []
+    assert release.refusals(found(dirty=["M app.py"], collisions=[".env"])) == ["dirty", "collisions"]
+    assert release.refusals(found(head="", to="")) == ["no_work_tree", "no_such_commit"]
+    assert release.refusals(found(looked_up=True, remote_error="no route")) == ["remote_error", "no_such_ref"]
+    assert release.refusals(found(target_error="no earlier healthy release")) == ["target_error"]
+    # a deploy whose commit only the remote has: fetched under the lock, not refused
+    assert release.refusals(found(to="", looked_up=True, candidate="c" * 40, needs_fetch=True)) == []
+
+
+def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    assert release.take_lock(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
