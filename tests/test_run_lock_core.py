@@ -47,14 +47,30 @@ def found(**changes: object) -> dict:
     return {**clean, **changes}
 
 
+PARAMS = {"target": "v9", "repo_dir": "/srv/app", "remote": "", "accepted": "a commit SHA"}
+
+
+def names(found: dict, **params: str) -> list[str]:
+    return [name for name, _message in release.refusals(found, {**PARAMS, **params})]
+
+
 def test_the_probe_names_its_refusals_in_the_order_a_person_checks_them() -> None:
-    assert release.refusals(found()) == []
-    assert release.refusals(found(dirty=["M app.py"], collisions=[".env"])) == ["dirty", "collisions"]
-    assert release.refusals(found(head="", to="")) == ["no_work_tree", "no_such_commit"]
-    assert release.refusals(found(looked_up=True, remote_error="no route")) == ["remote_error", "no_such_ref"]
-    assert release.refusals(found(target_error="no earlier healthy release")) == ["target_error"]
+    assert names(found()) == []
+    assert names(found(dirty=["M app.py"], collisions=[".env"])) == ["dirty", "collisions"]
+    assert names(found(head="", to="")) == ["no_work_tree", "no_such_commit"]
+    assert names(found(looked_up=True, remote_error="no route"), remote="origin") == ["remote_error", "no_such_ref"]
+    assert names(found(target_error="no earlier healthy release")) == ["target_error"]
     # a deploy whose commit only the remote has: fetched under the lock, not refused
-    assert release.refusals(found(to="", looked_up=True, candidate="c" * 40, needs_fetch=True)) == []
+    assert names(found(to="", looked_up=True, candidate="c" * 40, needs_fetch=True), remote="origin") == []
+
+
+def test_each_refusal_is_one_line_naming_the_value_and_what_is_accepted() -> None:
+    first = release.refusals(found(to=""), PARAMS)[0][1]
+    assert first == 'Refused target "v9": no such commit in /srv/app; give a commit SHA that exists.'
+    fetched = release.refusals(found(to=""), {**PARAMS, "remote": "origin"})[0][1]
+    assert fetched == 'Refused target "v9": no such commit in /srv/app or on origin; give a commit SHA that exists.'
+    dirty = release.refusals(found(dirty=[f"M f{i}" for i in range(9)]), PARAMS)[0][1]
+    assert "(M f0, M f1, M f2, M f3, M f4)" in dirty and "\n" not in dirty
 
 
 def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:

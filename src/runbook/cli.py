@@ -16,7 +16,7 @@ from rich.table import Table
 
 from runbook import listing, paths, record, report
 from runbook.announce import Announcer
-from runbook.catalog import Scenario, by_severity, load_catalog
+from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
 from runbook.progress import Progress
@@ -157,7 +157,7 @@ def cmd_run_without_scenario() -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
-    scenario = load_catalog(project).get(args.scenario)
+    scenario = load_scenario(project, args.scenario)
     given = read_extra_vars(args.extra_vars)
     request = RunRequest(
         scenario=scenario,

@@ -23,8 +23,10 @@ action=probe reads (and changes nothing in the app):
   healthy and the ledger does not end with it, record_origin says so: the
   caller records it (action=record) once its checks pass and before anything
   moves, so a rerun after any interrupt still knows it.
-  What the caller refuses is named in `refused` (the first applies). When
-  there is work to do and nothing is refused, the same round trip can take
+  It fails with one line when it refuses the target (its form, an unknown
+  ref or commit, local changes, live configuration the target would
+  overwrite, ...; `refused` names them), before anything changes. When
+  there is work to do, the same round trip can take
   the run lock (take_lock, only when no run held it while the probe read:
   module_utils/runbook_run_lock.py) and do action=move's work (move). When it
   refuses, it neither takes the lock nor changes anything.
@@ -75,6 +77,8 @@ options:
   path: {type: path, description: Where the label override is written (label; move when services are given).}
   services: {type: list, elements: str, default: [], description: The services that build (label, move).}
   lock_dir: {type: path, default: '', description: "Probe: the run lock's state directory; when given, RV(lock) says whether a run held the lock while the probe read, and the lock's sequence number (see runbook_lock)."}
+  target_pattern: {type: str, default: '', description: "Probe: a regular expression the whole target must match; checked before any command sees it."}
+  accepted: {type: str, default: 'a 7-40 hex commit SHA, HEAD~N or last-good', description: "Probe: what the refusals say is accepted."}
   take_lock: {type: dict, default: {}, description: "Probe: with lock_dir, take the run lock in the same round trip (token, owner, scenario, idle, env_name as runbook_lock's) when there is work to do, nothing is refused, and no run held or took the lock while the probe read; RV(lock.taken) says so."}
   move: {type: bool, default: false, description: "Probe: when there is work to do and nothing is refused (and, with take_lock, the lock was taken), do action=move's work in the same round trip (env_file, snapshot, snapshot_keep, path, label, scenario); RV(moved) is its result. A snapshot that would not fit is left to action=move, which refuses it."}
 """
@@ -158,22 +162,26 @@ def append_ledger(state_dir, commit, scenario, source, keep, rolled_back_from=""
     return entry
 
 
-def running_release(compose_dir, label):
-    """{service: commit label} of the stack's running containers."""
-    rc, out, _ = run(["docker", "compose", "ps", "-q"], cwd=compose_dir)
-    ids = out.split() if rc == 0 else []
-    if not ids:
-        return {}
-    rc, out, _ = run(["docker", "inspect", *ids])
+LABEL_KEY = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def compose_containers(label):
+    """[(project, service, one-off, commit label)] of the running compose containers: one
+    `docker ps`, read side by side with `docker compose config` (which names the project)."""
+    if not LABEL_KEY.match(label):
+        return []
+    fields = ("com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.oneoff", label)
+    rc, out, _ = run(["docker", "ps", "--no-trunc", "--filter", "label=com.docker.compose.project",
+                      "--format", "\t".join('{{.Label "%s"}}' % key for key in fields)])
     if rc != 0:
-        return {}
-    services = {}
-    for item in json.loads(out or "[]"):
-        labels = (item.get("Config") or {}).get("Labels") or {}
-        if (item.get("State") or {}).get("Running"):
-            service = labels.get("com.docker.compose.service", item.get("Name", "?"))
-            services[service] = labels.get(label, "")
-    return services
+        return []
+    return [tuple(line.split("\t")) for line in out.splitlines() if line.count("\t") == len(fields) - 1]
+
+
+def running_release(containers, project):
+    """{service: commit label} of the project's running containers (as `docker compose ps` lists them)."""
+    return {service: commit for name, service, oneoff, commit in containers
+            if project and name == project and oneoff != "True"}
 
 
 def health(url, timeout):
@@ -194,18 +202,21 @@ def compose_files(compose_dir):
     return main + override if main else []
 
 
-def build_services(compose_dir, files):
+def compose_config(compose_dir, files):
+    """(project name, services that build) from `docker compose config`; ('', []) when it cannot be read."""
     argv = ["docker", "compose"]
     for name in files:
         argv += ["-f", name]
     rc, out, _ = run(argv + ["config", "--format", "json"], cwd=compose_dir)
     if rc != 0:
-        return []
+        return "", []
     try:
-        services = json.loads(out).get("services") or {}
+        config = json.loads(out)
     except ValueError:
-        return []
-    return sorted(name for name, spec in services.items() if isinstance(spec, dict) and spec.get("build"))
+        return "", []
+    services = config.get("services") or {}
+    return (str(config.get("name") or ""),
+            sorted(name for name, spec in services.items() if isinstance(spec, dict) and spec.get("build")))
 
 
 def collisions(repo, head, to):
@@ -309,25 +320,29 @@ def lock_state(lock_dir):
 def probe(module):
     p = module.params
     repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
+    # Before any command sees the target.
+    if p["target"] and p["target_pattern"] and not re.fullmatch(p["target_pattern"], p["target"]):
+        module.fail_json(msg="Refused target %s: give %s." % (json.dumps(p["target"]), p["accepted"]), refused=["malformed"])
     # Read before and after everything else: the probe describes a moment with
     # no run holding the lock only when both reads agree and neither saw it held.
     lock_before = lock_state(p["lock_dir"]) if p["lock_dir"] else None
-    # Deploy: a branch or tag is looked up on the remote (only reads; nothing is fetched here).
-    looked_up, remote_error = False, ""
-    if p["remote"] and p["target"] and not p["candidate"] and not SHA.match(p["target"]):
-        looked_up = True
-        p["candidate"], remote_error = remote_candidate(repo, p["remote"], p["target"])
-    head = rev(repo, "HEAD")
-    rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
-    dirty = [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else []
-    # The slow reads (docker compose starts, the health request) run side by side.
+    # The slow reads (the compose project, the running containers, the health
+    # request) run side by side, while git answers.
     files = compose_files(compose_dir)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        running = pool.submit(running_release, compose_dir, p["label"])
+        configured = pool.submit(compose_config, compose_dir, files) if files else None
+        listed = pool.submit(compose_containers, p["label"])
         answered = pool.submit(health, p["health_url"], p["health_timeout"])
-        building = pool.submit(build_services, compose_dir, files) if files else None
-        services, status = running.result(), answered.result()
-        built = building.result() if building else []
+        # Deploy: a branch or tag is looked up on the remote (only reads; nothing is fetched here).
+        looked_up, remote_error = False, ""
+        if p["remote"] and p["target"] and not p["candidate"] and not SHA.match(p["target"]):
+            looked_up = True
+            p["candidate"], remote_error = remote_candidate(repo, p["remote"], p["target"])
+        head = rev(repo, "HEAD")
+        rc, out, _ = git(repo, "status", "--porcelain", "--untracked-files=no")
+        dirty = [line.strip() for line in out.splitlines() if line.strip()] if rc == 0 else []
+        project, built = configured.result() if configured else ("", [])
+        services, status = running_release(listed.result(), project), answered.result()
     entries = read_ledger(state_dir)
     origin, origin_source = where_from(p, head, dirty, services, status, entries)
     # The running release is healthy but not yet the ledger's last: the caller
@@ -361,9 +376,12 @@ def probe(module):
         # Deploy: the remote names a commit the host lacks; it is fetched under the lock.
         needs_fetch=bool(p["remote"]) and looked_up and bool(p["candidate"]) and not to,
     )
-    found["refused"] = refusals(found)
+    refused = refusals(found, p)
+    found["refused"] = [name for name, _message in refused]
     found["moved"] = {}
-    work = not found["at_target"] and not found["refused"]
+    if refused:
+        module.fail_json(msg=refused[0][1], **found)
+    work = not found["at_target"]
     if work and p["take_lock"] and lock["read"] and not lock["held"]:
         taken = take_lock(p["lock_dir"], lock["seq"], p["take_lock"])
         if taken:
@@ -377,19 +395,31 @@ def probe(module):
     return found
 
 
-# What the caller refuses, in the order a person would check: the names the
-# tasks turn into messages (git_rollback's probe.yml). Nothing has changed.
-def refusals(found):
+# What the probe refuses, in the order a person would check: the first is the
+# one-line message the module fails with. Nothing has changed.
+def refusals(found, p):
+    """[(name, message)] of what refuses the target; empty when the release may go ahead."""
+    target, repo, remote = json.dumps(p["target"]), p["repo_dir"], p["remote"]
     checks = (
-        ("remote_error", bool(found["remote_error"])),
-        ("no_such_ref", found["looked_up"] and not found["candidate"]),
-        ("no_work_tree", not found["head"]),
-        ("target_error", bool(found["target_error"])),
-        ("dirty", bool(found["dirty"])),
-        ("no_such_commit", not found["to"] and not found["needs_fetch"]),
-        ("collisions", bool(found["collisions"])),
+        ("remote_error", bool(found["remote_error"]),
+         "Cannot read the remote %s of %s (git ls-remote: %s); nothing was changed." % (remote, repo, found["remote_error"])),
+        ("no_such_ref", found["looked_up"] and not found["candidate"],
+         "Refused target %s: no such branch or tag on %s; give %s that exists." % (target, remote, p["accepted"])),
+        ("no_work_tree", not found["head"],
+         "Cannot read the git work tree at %s (git rev-parse HEAD failed); set app_repo_dir to the app's clone." % repo),
+        ("target_error", bool(found["target_error"]), "Refused target %s: %s." % (target, found["target_error"])),
+        ("dirty", bool(found["dirty"]),
+         "Refused: the work tree %s has local changes to tracked files (%s); commit, stash or discard them, then run again."
+         % (repo, ", ".join(found["dirty"][:5]))),
+        ("no_such_commit", not found["to"] and not found["needs_fetch"],
+         "Refused target %s: no such commit in %s%s; give %s that exists."
+         % (target, repo, " or on " + remote if remote else "", p["accepted"])),
+        ("collisions", bool(found["collisions"]),
+         "Refused target %s: it tracks %s, which exist here untracked (live configuration such as .env); git reset --hard "
+         "would overwrite them. Move them aside by hand or pick another commit; nothing was changed."
+         % (found["to"][:12], ", ".join(found["collisions"][:5]))),
     )
-    return [name for name, refused in checks if refused]
+    return [(name, message) for name, refused, message in checks if refused]
 
 
 def take_lock(lock_dir, seen_seq, spec):
@@ -564,6 +594,8 @@ def main():
             path=dict(type="path"),
             services=dict(type="list", elements="str", default=[]),
             lock_dir=dict(type="path", default=""),
+            target_pattern=dict(type="str", default=""),
+            accepted=dict(type="str", default="a 7-40 hex commit SHA, HEAD~N or last-good"),
             take_lock=dict(type="dict", default={}),
             move=dict(type="bool", default=False),
         ),
