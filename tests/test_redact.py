@@ -306,6 +306,31 @@ def test_tree_scrubs_every_file_and_the_command_environment(tmp_path: Path) -> N
     assert oct((tmp_path / "stdout").stat().st_mode & 0o777) == "0o600"
 
 
+def test_a_second_tree_pass_rereads_only_files_written_since(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean, later = tmp_path / "clean.json", tmp_path / "report.md"
+    clean.write_text(json.dumps({"stdout": SECRET}))
+    redactor = Redactor([SECRET])
+    redactor.tree(tmp_path)
+    scrubbed = clean.read_text()
+    assert SECRET not in scrubbed
+    read: list[Path] = []
+    original = Path.read_text
+
+    def counting(path: Path, *args: object, **kwargs: object) -> str:
+        read.append(path)
+        return original(path, *args, **kwargs)
+
+    later.write_text(f"written after the first pass: {SECRET}\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_text", counting)
+        redactor.tree(tmp_path)
+    assert read == [later]  # the clean file, unchanged, is not read again
+    assert SECRET not in later.read_text() and clean.read_text() == scrubbed
+    clean.write_text(json.dumps({"stdout": f"changed {SECRET}"}))  # a new version is scrubbed again
+    redactor.tree(tmp_path)
+    assert SECRET not in clean.read_text()
+
+
 def test_filter_plugin_gives_the_same_result_as_redact_text() -> None:
     runbook_redact = _filter_plugin().FilterModule().filters()["runbook_redact"]
     lines = [shape[0] for shape in SECRET_SHAPES] + NEAR_MISSES

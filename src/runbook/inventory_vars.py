@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ class InventorySettings:
 
 def read_settings(project: Path, inventory: str | None, hosts_pattern: str = "app_servers") -> InventorySettings:
     """The runbook_* settings of the first host (of the scenario's group first) that sets them."""
-    command = [_ansible_inventory(), "--list"]
+    # It runs beside the playbook: at low CPU priority, so that the run's own
+    # start is not slowed on a machine with few cores.
+    command = _nice() + [_ansible_inventory(), "--list"]
     if inventory:
         command += ["-i", inventory]
     env = {**os.environ, **envvars(project)}
@@ -68,6 +71,11 @@ def pick(listing: Any, hosts_pattern: str = "app_servers") -> dict[str, Any]:
                 found[name] = values[name]
                 break
     return found
+
+
+def _nice() -> list[str]:
+    nice = shutil.which("nice")
+    return [nice, "-n", "10"] if nice else []
 
 
 def _ansible_inventory() -> str:

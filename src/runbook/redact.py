@@ -290,6 +290,9 @@ class Redactor:
             if escaped != value:
                 values.add(escaped)
         self._secrets = sorted(values, key=len, reverse=True)
+        # Files tree() found or left clean, with their (mtime, size) then: a later
+        # pass skips a file only while it is exactly that version.
+        self._scrubbed: dict[Path, tuple[int, int]] = {}
 
     def text(self, text: str) -> str:
         """Text with the known secret values replaced, then `redact_text`."""
@@ -337,12 +340,15 @@ class Redactor:
         _write_private(path, json.dumps(self.data(data), ensure_ascii=False))
 
     def tree(self, root: Path) -> None:
-        """Scrub every file under root in place."""
+        """Scrub every file under root in place (a file this redactor already left clean, and
+        unchanged since, is not read again)."""
         for path in sorted(root.rglob("*")):
             if not path.is_file() or path.is_symlink():
                 continue
             if path.name == "command":
                 self.command_file(path)
+                continue
+            if self._scrubbed.get(path) == _version(path):
                 continue
             try:
                 original = path.read_text(encoding="utf-8")
@@ -351,6 +357,7 @@ class Redactor:
             cleaned = self._file_text(path, original)
             if cleaned != original:
                 _write_private(path, cleaned)
+            self._scrubbed[path] = _version(path)
 
     def _file_text(self, path: Path, text: str) -> str:
         if path.suffix == ".json":
@@ -361,6 +368,14 @@ class Redactor:
             cleaned = self.data(parsed)
             return text if cleaned == parsed else json.dumps(cleaned, ensure_ascii=False)
         return self.text(text)
+
+
+def _version(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _write_private(path: Path, text: str) -> None:
