@@ -96,7 +96,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_run_lock import take_if_untouched
+from ansible.module_utils.runbook_run_lock import lock_state, new_token, take_if_untouched
 
 LEDGER = "releases.jsonl"
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -307,16 +307,6 @@ def remote_candidate(repo, remote, target):
     return "", ""
 
 
-def lock_state(lock_dir):
-    """(held, seq) of the run lock in lock_dir: run.lock exists while a run holds it."""
-    try:
-        with open(os.path.join(lock_dir, "run.lock.seq")) as f:
-            seq = int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        seq = 0
-    return os.path.isdir(os.path.join(lock_dir, "run.lock")), seq
-
-
 def probe(module):
     p = module.params
     repo, compose_dir, state_dir = p["repo_dir"], p["compose_dir"], p["state_dir"]
@@ -425,7 +415,7 @@ def refusals(found, p):
 def take_lock(lock_dir, seen_seq, spec):
     """The run lock, taken in the probe's round trip when nobody took it since the probe read it;
     None otherwise, also when it cannot be written here (runbook_lock's own step then says why)."""
-    token = spec.get("token") or os.urandom(8).hex()
+    token = spec.get("token") or new_token()
     try:
         return take_if_untouched(lock_dir, seen_seq, token, spec.get("owner", ""), spec.get("scenario", ""),
                                  spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))

@@ -188,6 +188,16 @@ def read_seq(state_dir: str) -> int:
         return 0
 
 
+def lock_state(state_dir: str) -> tuple[bool, int]:
+    """(held, seq) of the run lock: run.lock exists while a run holds it."""
+    return os.path.isdir(os.path.join(state_dir, LOCK)), read_seq(state_dir)
+
+
+def new_token() -> str:
+    """A run's token, made on the host when the controller gave none (a direct ansible-playbook)."""
+    return os.urandom(8).hex()
+
+
 def next_seq(state_dir: str) -> int:
     """Add one to run.lock.seq (called under the guard when a run becomes the holder)."""
     seq = read_seq(state_dir) + 1
@@ -219,7 +229,7 @@ def take_if_untouched(state_dir: str, seen_seq: int, token: str, owner: str, sce
     if created:
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
     with Guard(state_dir):
-        if os.path.isdir(os.path.join(state_dir, LOCK)) or read_seq(state_dir) != seen_seq:
+        if lock_state(state_dir) != (False, seen_seq):
             return None
         taken = take(state_dir, token, owner, scenario, env_name, idle)
     return dict(taken, held=True, token=token, created_state_dir=created, took_over=None)

@@ -65,8 +65,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.runbook_run_lock import (
-    BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, read_owner, read_seq, remove_lock,
-    start_heartbeat, take, write_owner)
+    BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, new_token, read_owner, read_seq,
+    remove_lock, start_heartbeat, take, write_owner)
 
 
 def acquire(module: AnsibleModule) -> dict:
@@ -247,7 +247,7 @@ def act(module: AnsibleModule) -> None:
     if module.params["state"] == "acquired":
         if not module.params["token"]:
             # A direct ansible-playbook run: the token is made here, on the host.
-            module.params["token"] = os.urandom(8).hex()
+            module.params["token"] = new_token()
         result = acquire(module)
         result["token"] = module.params["token"]
         if result.get("took_over"):
