@@ -6,6 +6,7 @@ sets both); the `test_host` fixture in conftest.py hands them to a test.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 
 # Run inside the host: prints the status /health answers (raises when nothing answers).
@@ -20,3 +21,18 @@ def on_host(container: str, *command: str, check: bool = True) -> subprocess.Com
 
 def healthy(container: str) -> bool:
     return on_host(container, "python3", "-c", HEALTH, check=False).stdout.strip() == "200"
+
+
+def interrupt_playbook(proc: subprocess.Popen, first_wait: float = 20, second_wait: float = 60) -> None:
+    """Ctrl-C a bare ansible-playbook and wait for it to end.
+
+    ansible-core 2.19 can take one SIGINT as "stop this task" and go on with the next
+    (ansible/ansible#86078; seen once in CI): a second one stops it, as an operator
+    would press Ctrl-C again. Raises subprocess.TimeoutExpired if even that does not.
+    """
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=first_wait)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=second_wait)

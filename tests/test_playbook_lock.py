@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hostutil import interrupt_playbook
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
@@ -146,8 +147,7 @@ def test_interrupted_direct_run_frees_the_lock_once_its_processes_end(api_hung):
     first = start("outage.yml", "-e", "outage_health_timeout=30", *short)
     wait_for(lambda: lock_owner() is not None, 60, "the first run to take the lock")
     time.sleep(2)
-    first.send_signal(signal.SIGINT)
-    first.wait(timeout=60)
+    interrupt_playbook(first)
     assert lock_owner() is not None  # left behind by the interrupted run
     on_host("docker", "kill", "-s", "CONT", "backend-api-1")
     result = run("outage.yml", "-e", "runbook_lock_wait=60", *short)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from hostutil import interrupt_playbook
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
@@ -85,8 +85,7 @@ def interrupt_after_reset(name: str, target_sha: str, *extra: str) -> None:
             assert proc.poll() is None, "the run ended before it moved the work tree"
             assert time.monotonic() < deadline, "the run never moved the work tree"
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=120)
+        interrupt_playbook(proc)  # the rerun must reconverge whatever step it stopped at
     finally:
         if proc.poll() is None:
             proc.kill()
