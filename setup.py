@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Build step: the wheel carries the project's Ansible content and collections.
 
 pyproject.toml holds the metadata; this adds one thing to setuptools' build_py:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures shared by every scenario's testinfra verify (pytest loads this
 conftest for all tests under molecule/): the app as the host really runs it,
 read through the contract's variables with the runbook's defaults."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run molecule scenarios, time every step, print where the time went.
 
     python testbed/suite.py [--jobs N] [SCENARIO ...]

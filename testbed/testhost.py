@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Start or remove a disposable test host outside molecule (demo, integration tests).
 
 The container settings are read from the one platform definition that every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared fixtures: a throwaway project (playbooks/, roles/, ansible.cfg), an
 inventory for this machine (connection local) and a private runs directory.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers for integration tests that act on the prepared test host (a container).
 
 The host comes from RUNBOOK_TEST_HOST / RUNBOOK_TEST_INVENTORY (testbed/integration.sh

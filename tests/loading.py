@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Load a Python file that is not part of a package (a role's module or filter plugin, a tool) by its path.
 
 Role modules import shared helpers from roles/runbook_common/module_utils as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input changes nothing: each playbook, called as CI calls it
 (`ansible-playbook playbooks/X.yml -e ...`), fails with one line that says what
 was wrong and what is accepted, and the host is exactly as before: same

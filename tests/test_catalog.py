@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The scenario catalog is read from the playbooks' runbook_scenario header."""
 
 from __future__ import annotations

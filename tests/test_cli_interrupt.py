@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ctrl-C, SIGTERM and SIGHUP during `runbook run`: the playbook and everything it
 started stop, the run lock is given back with the run's token, run.json ends as
 "interrupted", exit 130, and the private temporary folder is gone.

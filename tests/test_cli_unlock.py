@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`runbook unlock-stale`: runs playbooks/internal/release_lock.yml with exactly one
 run's token (--token) or, without, with runbook_lock_stale_only=true; the fixture
 project's release playbook records what it received."""

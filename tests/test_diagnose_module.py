@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The diagnose role's module (runbook_diagnose) and filters (diagnose_report),
 on outputs captured from a test host (Debian 13, Docker 26, compose 2.26,
 systemd 257): parsing, the published shape, redaction and the text a person reads."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A direct `ansible-playbook` run (CI, no CLI redactor in between) prints no
 secret that reaches the app's logs: the diagnosis passes every log line through
 the shared runbook_redact filter, and the raw reads are no_log, even with -v."""

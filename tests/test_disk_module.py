@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The disk_cleanup role's module (runbook_disk) and filters: which backups go
 (older than the retention, never the newest), which logs are truncated, which
 volumes the stack owns (never pruned, used or not), du's output when stopped

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The docker_log_limits role's module (runbook_docker_daemon): the merge keeps
 every other key of daemon.json, the running engine's start time is read from
 /proc as Linux writes it, a file changed after the engine started is noticed,

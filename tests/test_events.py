@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the live progress and the report take from single runner events."""
 
 import pytest

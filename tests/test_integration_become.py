@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A non-root login plus become recovers the outage on a real test host.
 
 The test host gets a user `deployer` with passwordless sudo, whose sudo calls are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Four real test hosts: the playbooks run them in parallel (forks) and in rolling batches
 (runbook_serial from the inventory), and a failed batch stops the rest.
 

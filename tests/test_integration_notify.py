@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Notifications and the report's evidence through the CLI against a real test host.
 
 Needs a prepared host in group app_servers (see tests/test_integration_outage.py):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The outage scenario through the CLI against a real test host.
 
 Needs a prepared, healthy host in group app_servers (image from

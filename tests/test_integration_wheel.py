@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Install anywhere: the built wheel, in a fresh venv outside the repository.
 
 Builds the wheel from a copy of the sources (as `pip wheel` would from a clone),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The secret-leak scan molecule verifies use (molecule/shared/tests/leaks.py):
 it finds a planted value and says only where, never what."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Notifications: a run's start and end posted as Slack-compatible JSON to a real local receiver."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Where the CLI finds its playbooks: a work tree, the installed package, or a clear error."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The modules behind payments.yml and database.yml, run as Ansible runs them
 (a JSON args file), on a real .env: they report key modes and variable names,
 never a value, and the database password reaches pg_isready/psql only through

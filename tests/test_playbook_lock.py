@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Two runs on one host never interleave, whatever the controllers' clocks and
 time zones; a held lock makes the second run refuse and change nothing; a lock
 whose run died (no heartbeat) is taken over, also one without its owner file;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The prevention checklist's alert script (roles/prevention_alerts), rendered
 from its template and run here: alerts reach a real local webhook as JSON, the
 health alert fires only after N failures in a row and resets on success,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The live progress, driven by job events recorded from real runs on a test host.
 
 The recordings (tests/data/events-*.jsonl, see tests/data/README.md):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Secrets never stay in what a run keeps or prints."""
 
 from __future__ import annotations

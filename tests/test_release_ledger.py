@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The release that ran before comes from what really runs (the containers'
 commit label when healthy) or from the host's ledger of releases that passed the
 health gate, never from plain `git rev-parse HEAD`. So a rollback interrupted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The incident report follows the runbook's post-incident template."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The report of a security incident carries the data protection authority's
 72-hour deadline, in UTC and in the host's zone, from what security.yml
 published. Driven by a recorded run (tests/data/events-security.jsonl: host

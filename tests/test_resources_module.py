@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The resources_relief role's module (runbook_resources) and filter: docker
 stats and ps parsed as the test host prints them, averages over samples so one
 instant never decides a restart, and the limits that pick the container."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The run lock's shared code (roles/runbook_common/module_utils/runbook_run_lock.py) and the
 probe's refusals (runbook_release): taking the lock in the probe's round trip only when it is
 free and nobody took it since the probe read it, and never when the probe refuses."""

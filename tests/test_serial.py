@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """runbook_serial: the play's batch size, from -e or the inventory (group_vars/host_vars), checked.
 
 Ansible templates `serial` before any host's variables exist; the playbooks read it

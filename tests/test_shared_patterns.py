@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One pattern for each input, shared by the CLI and the playbook: the CLI reads
 it from the playbook's header, so what the CLI accepts the playbook accepts too,
 and what the playbook refuses the CLI refuses first (exit 2, nothing run)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Extra vars, inventory and limit are checked against the catalog before anything runs."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Refuse ``-e`` values that carry a Jinja template, and ``--skip-tags`` that
 would skip the input checks or the run lock, before anything is templated.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``lookup('runbook_serial', runbook_serial | default(''))``: a play's ``serial``
 (hosts per batch) from ``-e``, the play's vars or the inventory, checked.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Around a run: read the runbook's inventory settings once, post the start and the end.
 
 The inventory is read (`ansible-inventory --list`, about a second) and the

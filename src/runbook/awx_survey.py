@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """AWX job templates from the scenario catalog: one per scenario, its survey built
 from the extra vars the playbook's header declares (the ones the CLI checks).
 

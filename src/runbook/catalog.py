@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The scenario catalog, read from the playbooks themselves.
 
 Each `playbooks/*.yml` whose first play has `vars.runbook_scenario` is a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The incident report's "Data protection deadline" section.
 
 security.yml (role security_incident, checklist) publishes with set_stats, per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Exit codes (see the contract) and the exceptions that carry them."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Whom to escalate to when a run failed.
 
 Contacts are configuration, never code: the inventory variable

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read ansible-runner events: what each task did on each host, and when.
 
 Which results a person needs to see during a run is decided here from the

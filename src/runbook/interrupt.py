@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ctrl-C, SIGTERM and SIGHUP while a playbook runs.
 
 All three are handled alike. The first one is passed on to ansible-playbook

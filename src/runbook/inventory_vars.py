@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The runbook's own settings kept in the inventory (notify URL, escalation contacts).
 
 Read once per run with `ansible-inventory --list` (group and host vars merged

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`runbook list` as text: most severe first, each scenario's `-e` values under it, within a width.
 
     SCENARIO  SEVERITY  SECTION  DESTRUCTIVE  TITLE

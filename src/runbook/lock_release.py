@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Give a run lock back on the hosts: `playbooks/internal/release_lock.yml`.
 
 Used after an interrupted run (with that run's lock token) and by

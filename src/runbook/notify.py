@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Notifications (the runbook's "Notify" step): a run's start and end posted to a webhook.
 
 The URL comes from RUNBOOK_NOTIFY_URL, else the inventory variable

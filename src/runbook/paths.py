@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Where things live: the project (playbooks/, ansible.cfg) and the runs directory."""
 
 from __future__ import annotations

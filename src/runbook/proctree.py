@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The processes a run started, found through /proc, and how to end them all.
 
 ansible-playbook runs in a session of its own (pexpect) and starts each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Live progress of a run, per host and step.
 
 Quiet (the default): one line per host per step that matters, as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Time to recover, from what the health_check role saw during a run.
 
 The role polls a URL until healthy or a deadline (its `runbook_health`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Keep secrets out of everything a run writes or prints.
 
 Layers, applied to every kept file and every line we print:

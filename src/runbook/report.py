@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The incident report (report.md), in the runbook's post-incident template.
 
 Filled from the run record and its events. The generated parts live between

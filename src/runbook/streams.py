@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Output that survives its reader going away.
 
 When the terminal hangs up (SIGHUP) or a pipe closes, writes fail (EIO,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Check what the user asked for against the catalog before anything runs."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Turn a kept run's job events into a compact JSON-lines fixture for tests/test_progress.py.
 
     .venv/bin/python tests/data/compact_events.py RUN_DIR tests/data/NAME.jsonl

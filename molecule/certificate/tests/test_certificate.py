@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The expired certificate was renewed by pebble and nginx serves the new one."""
 
 import sys

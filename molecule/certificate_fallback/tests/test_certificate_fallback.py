@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The nginx plugin was broken: the standalone path renewed the expired
 certificate, nginx runs again and serves it, and the lineage's renewal config
 frees port 80 the same way for automatic renewals."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """nginx served an old certificate while the lineage held a renewed one: a
 reload alone fixed it, and the lineage was not renewed again."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After the database came back: the api was restarted once (its broken pool
 reset), both health endpoints answer 200, and Postgres runs."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After the manual deploy: the work tree is origin's main (v5) on its branch,
 the app healthy on v5, and the snapshot of v4's state is there."""
 

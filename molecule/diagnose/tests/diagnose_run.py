@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers of this scenario's verify: run playbooks/diagnose.yml from the
 controller as CI would (ansible-playbook, JSON callback) and read what it
 published and showed; read a certificate and the app's .env secrets on the host.

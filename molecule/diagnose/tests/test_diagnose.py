@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The diagnosis of a healthy host matches the host: playbooks/diagnose.yml is
 run once more from the controller as CI would run it (ansible-playbook, JSON
 output), and what it published with set_stats and showed in its message is

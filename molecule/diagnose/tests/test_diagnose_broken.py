@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The diagnosis of a broken host: after test_diagnose.py (pytest runs this file
 second, by name), the host is broken the way an incident leaves it (api stopped,
 a failed unit, ufw inactive, no backups, a run lock left behind, a renewed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After the disk cleanup on a 64 MB filesystem filled to about 97%: real free
 space, old backups deleted, the newest and recent ones kept, logs truncated in
 place (same inode, nginx still writes), the stack's named volume and its data

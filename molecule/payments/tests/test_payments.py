@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After payments off then on: the api takes payments again (its real webhook
 answer and its container's environment), .env says so with its mode kept, and
 each switch left a snapshot of .env as it was before, with safe modes."""

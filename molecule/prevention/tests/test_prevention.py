@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After the prevention checklist (rate 2r/s, burst 5) and a refused broken
 snippet: logrotate accepts its rule, nginx runs the rate-limited config and a
 burst from the host gets 429s, the old config survived the broken one, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After relieving a host whose api container ran a memory-hungry and a
 CPU-hungry process: the api container was restarted (its start time moved, the
 hungry processes are gone), the worker untouched, the app healthy."""

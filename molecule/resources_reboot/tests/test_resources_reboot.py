@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After resources.yml with reboot=true (runbook section 6 step 4): the test
 host really went down and came back (the engine outside restarted its
 container once: --check did not reboot; PID 1 is a new process), the stack was

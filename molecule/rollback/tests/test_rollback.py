@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After a rollback to v3: the work tree and the running containers are v3, the
 app is healthy, and the snapshot of v4's state is there with safe modes."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After a rollback to v2 and a deploy of v6 both failed their gates: the host
 is back on v4, healthy, running v4's containers, and the snapshots taken before
 each attempt are there."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After lockdown then unlock: the app is healthy with the rotated secret, the
 evidence bundle is root-only and holds no .env value, the lockdown is forgotten."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After a lockdown through the CLI and the unlock on a host whose ufw was
 inactive and whose sshd listens on 2222: ufw is inactive again, sshd kept its
 port, the app is healthy, the report carries the 72-hour deadline, and no .env

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The certificate nginx serves for app_domain, read over TLS on the host
 itself (SNI), next to the certbot lineage's, for the certificate scenarios."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What Docker's engine gives a new container for its logs (used by disk and prevention)."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Secret-leak scan: which .env values appear in which files.
 
 Used by molecule verifies (the runs a scenario kept, molecule's own log) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The host serves again: health answers 200 directly and through nginx, and
 every service of the stack, the Docker engine and nginx are running."""
 

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Does the database named by the app's DATABASE_URL answer? Read-only, one round trip.
 
 Reads the app's .env on the host and reports which database variables are set

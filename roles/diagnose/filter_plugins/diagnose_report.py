@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters that turn what runbook_diagnose read on a host into what a person and the report read.
 
     {{ diagnose_probe | diagnose_redact }}               the probe, log lines and commands redacted

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The runbook's quick diagnostics, read in one round trip and returned as data.
 
 Reads, changing nothing:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters of the disk_cleanup role: `docker system df` as four numbers, and
 the probe's mounts as lines a person reads.
 

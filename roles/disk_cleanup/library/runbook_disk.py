@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Disk space for the runbook's section 5, one round trip per step.
 
 action=probe (read-only): usage of the mounts that hold the given paths

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Docker engine's json log caps, read in one round trip (read-only).
 
 Reads daemon.json and merges into it what the runbook's "limit log size" asks

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Poll a health URL on the host until it answers the wanted status or a deadline passes.
 
 One round trip for the whole poll (ansible.builtin.uri with until/retries costs

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the app's .env says about payments, without one secret value.
 
 Reads the environment file on the host and returns, per Stripe key name, only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The resources_relief role's summary as lines a person reads."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """CPU and memory of the host and of the stack's containers, in one round trip
 (runbook section 6's diagnosis), read-only.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The `runbook_redact` filter: the CLI's redaction rules, for tasks that show text.
 
     {{ lines | runbook_redact }}

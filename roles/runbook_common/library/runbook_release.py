@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Where the app is and where a rollback or deploy takes it, in one round trip.
 
 action=probe reads (and changes nothing in the app):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Running a command on the host from a module: shared by the roles' modules.
 
 Modules import it as ``ansible.module_utils.runbook_command``; Ansible ships it

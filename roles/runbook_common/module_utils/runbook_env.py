@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Reading an app's env file (.env): shared by the roles' modules.
 
 Modules import it as ``ansible.module_utils.runbook_env``; Ansible ships it with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The host's run lock, shared by the modules that take it.
 
 runbook_lock (role runbook_lock) takes it, waiting, and gives it back;

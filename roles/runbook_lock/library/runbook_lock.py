@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The host's run lock: one runbook run per host at a time.
 
 Everything is decided on the host, by the host's clock, so the controllers'
