@@ -22,16 +22,32 @@ test:
 
 deps: venv engine images
 
-# ansible-core from pyproject.toml, then only the collections of requirements.yml,
-# taken from the `ansible` bundle wheel into the venv's site-packages (kept in
-# .cache/wheels, so a rebuild needs no network for them): see tools/fetch_collections.py.
+# The venv is requirements.lock, exactly: every package of the tree at its locked version,
+# each file checked against the lock's hashes (--require-hashes also refuses a lock that
+# misses a dependency), then the project itself (editable, built with the locked setuptools:
+# --no-build-isolation fetches nothing), then only the collections of requirements.yml,
+# taken from the `ansible` bundle wheel into the venv's site-packages (hash-checked, kept in
+# .cache/wheels: see tools/fetch_collections.py). tools/check_lock.py then compares
+# `pip freeze` with the lock and fails on any difference.
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml requirements.yml
+$(VENV)/.installed: pyproject.toml requirements.lock requirements.yml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/fetch_collections.py "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(BIN)/python tools/check_lock.py
 	touch $@
+
+# Refresh the lock: the newest versions pyproject.toml's ranges, requirements-dev.in and
+# requirements-constraints.txt allow, with hashes. The suite is the gate: a refreshed lock
+# is committed only after `make test` (and `make compat` when ansible-core moved) pass on it.
+.PHONY: lock
+lock: venv
+	$(BIN)/uv pip compile --quiet --upgrade --generate-hashes --python-version 3.11 \
+	  --extra test --constraint requirements-constraints.txt \
+	  --custom-compile-command 'make lock' \
+	  pyproject.toml requirements-dev.in --output-file requirements.lock
 
 engine:
 	@bash testbed/engine.sh

@@ -1,6 +1,7 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The project as an AWX project: collections/requirements.yml (what AWX installs
 when it syncs the project) lists what requirements.yml lists, the execution
-environment definition is one `ansible-builder create` accepts, with the project's
+environment definition is one `ansible-builder create` accepts, with the lock's
 pins, and no playbook prompts.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import configparser
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-ANSIBLE_BUILDER = ROOT / ".venv" / "bin" / "ansible-builder"
+ANSIBLE_BUILDER = Path(sys.executable).parent / "ansible-builder"  # this venv's
 
 
 def collections(path: Path) -> dict[str, str]:
@@ -25,9 +27,9 @@ def collections(path: Path) -> dict[str, str]:
 
 
 def pinned(package: str) -> str:
-    """The `package==X` pin of pyproject.toml's dependencies."""
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(rf'"{re.escape(package)}==([^"]+)"', text)
+    """The `package==X` pin of requirements.lock, the tested set the venv and CI install."""
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(package)}==(\S+)", text, re.MULTILINE)
     assert match, package
     return f"{package}=={match[1]}"
 

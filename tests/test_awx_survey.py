@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """AWX job templates and surveys generated from the catalog (src/runbook/awx_survey.py):
 the same extra vars, choices, defaults and patterns the CLI checks, a required
 confirmation for destructive scenarios, and specs AWX's own rules accept.
@@ -212,7 +213,7 @@ def test_the_playbook_runs_that_entry_point_and_loops_over_its_output() -> None:
 
 
 def test_the_playbook_refuses_to_start_without_project_and_inventory() -> None:
-    binary = ROOT / ".venv" / "bin" / "ansible-playbook"
+    binary = Path(sys.executable).parent / "ansible-playbook"
     result = subprocess.run([str(binary), "playbooks/internal/awx.yml"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     assert result.returncode == 2, result.stdout[-2000:]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """certificate.yml's one input, force_renewal: the CLI (from the playbook's
 header) and the playbook itself refuse the same values, and the playbook
 refuses before the run lock or anything on a host."""
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from runbook.errors import BadInput
 from runbook.validate import check_extra_vars
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the venv running the tests (make venv, make compat)
 ANSIBLE_PLAYBOOK = str(BIN / "ansible-playbook") if (BIN / "ansible-playbook").exists() else "ansible-playbook"
 SCENARIO = load_catalog(ROOT).get("certificate")
 

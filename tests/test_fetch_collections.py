@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tools/fetch_collections.py: only the listed collections, at the listed versions."""
 
 from __future__ import annotations
@@ -37,21 +38,35 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_only_the_listed_collections_are_extracted(bundle: Path, tmp_path: Path) -> None:
     dest = tmp_path / "site"
-    assert tool.install(dest, {"community.docker": "4.8.5"}) == ["community.docker"]
+    assert tool.install(dest, {"community.docker": "4.8.5"}, tool.sha256(bundle)) == ["community.docker"]
     assert (dest / "ansible_collections/community/docker/plugins/connection/docker.py").is_file()
     assert not (dest / "ansible_collections/cisco").exists()
     assert not (dest / "ansible-0.dist-info").exists()
-    assert tool.install(dest, {"community.docker": "4.8.5"}) == []  # already there: nothing to do
+    assert tool.install(dest, {"community.docker": "4.8.5"}, "unused") == []  # already there: nothing to do
+
+
+def test_a_bundle_whose_digest_is_not_the_locked_one_is_refused(bundle: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "site"
+    with pytest.raises(SystemExit, match=r"has sha256 [0-9a-f]{64}, expected 0{64} \(ansible 12\.3\.0\)"):
+        tool.install(dest, {"community.docker": "4.8.5"}, "0" * 64)
+    assert not (dest / "ansible_collections").exists()
+
+
+def test_the_locked_digest_is_the_bundle_wheels() -> None:
+    cached = ROOT / ".cache" / "wheels" / f"ansible-{tool.BUNDLE_VERSION}-py3-none-any.whl"
+    if not cached.is_file():
+        pytest.skip("no bundle wheel in .cache/wheels (make venv downloads it)")
+    assert tool.sha256(cached) == tool.BUNDLE_SHA256
 
 
 def test_a_version_other_than_the_bundles_is_refused(bundle: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="community.docker is 4.8.5 .*wants 9.9.9"):
-        tool.install(tmp_path / "site", {"community.docker": "9.9.9"})
+        tool.install(tmp_path / "site", {"community.docker": "9.9.9"}, tool.sha256(bundle))
 
 
 def test_a_collection_missing_from_the_bundle_is_refused(bundle: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="community.general is not in"):
-        tool.install(tmp_path / "site", {"community.general": "11.4.2"})
+        tool.install(tmp_path / "site", {"community.general": "11.4.2"}, tool.sha256(bundle))
 
 
 def used_collections() -> set[str]:

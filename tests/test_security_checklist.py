@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The security incident's checklist, run for real on this machine: the data
 protection authority deadline is declared_at + 72 hours, in UTC and the host's
 zone, and the checklist names what is left to humans."""
@@ -51,7 +52,7 @@ def run_checklist(tmp_path: Path, declared: str, tz: str) -> tuple[dict, dict]:
     (tmp_path / "callbacks" / "keep_stats.py").write_text(CALLBACK.format(out=stats), encoding="utf-8")
     env = {**os.environ, "TZ": tz, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
            "ANSIBLE_CALLBACK_PLUGINS": str(tmp_path / "callbacks"), "ANSIBLE_CALLBACKS_ENABLED": "keep_stats"}
-    subprocess.run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", "localhost,",
+    subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
                     "-e", f"ansible_python_interpreter={sys.executable}", str(play)],
                    check=True, capture_output=True, env=env, cwd=tmp_path)
     return json.loads(out.read_text(encoding="utf-8")), json.loads(stats.read_text(encoding="utf-8"))

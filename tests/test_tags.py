@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Tags: one per runbook step, documented in each playbook's runbook_scenario
 header; no --tags/--skip-tags combination skips the input checks or the run lock.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the venv running the tests (make venv, make compat)
 ANSIBLE_PLAYBOOK = str(BIN / "ansible-playbook") if (BIN / "ansible-playbook").exists() else "ansible-playbook"
 # A task line of --list-tasks: "      Task name\tTAGS: [a, b]"
 TASK_LINE = re.compile(r"^\s+(?P<name>.+?)\tTAGS: \[(?P<tags>[^\]]*)\]$")

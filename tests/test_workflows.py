@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The GitHub Actions workflows (.github/workflows/): their inputs are the scenario's
 declared extra vars, their shell check uses the catalog's patterns and decides as
 the CLI does, and their steps really run here (bash, as GitHub runs `shell: bash`).
@@ -11,6 +12,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from runbook.validate import coerce
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the venv running the tests (make venv, make compat)
 CHECK_JSONSCHEMA = BIN / "check-jsonschema"
 # The scenarios a person starts from the Actions tab: workflow file stem = scenario name.
 DISPATCHED = ("rollback", "deploy")

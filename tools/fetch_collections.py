@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Install the Ansible collections of requirements.yml from the `ansible` bundle wheel.
 
 The project depends on ansible-core plus a few collections (requirements.yml),
@@ -5,8 +6,10 @@ not on the whole `ansible` bundle (473 MB installed). Those collections are
 published on the Python package index only inside that bundle, and Galaxy is
 not reachable from every machine that builds or tests the project. So this
 takes the one bundle wheel from the package index (`pip download`, kept in
-.cache/wheels: a second run needs no network) and extracts only the listed
-collections, checking each one's version against requirements.yml.
+.cache/wheels: a second run needs no network), checks it against the sha256
+below (the lock of this one file, as requirements.lock is of the venv), and
+extracts only the listed collections, checking each one's version against
+requirements.yml.
 
     python tools/fetch_collections.py DEST     # DEST/ansible_collections/<namespace>/<name>
 
@@ -18,6 +21,7 @@ already on disk (offline machines).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +35,9 @@ import yaml
 # The bundle the collection versions in requirements.yml come from.
 BUNDLE = "ansible"
 BUNDLE_VERSION = "12.3.0"
+# sha256 of ansible-12.3.0-py3-none-any.whl on the package index: a wheel with another
+# digest (a corrupt cache, a different file under that name) is refused before use.
+BUNDLE_SHA256 = "cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414"
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.yml"
 WHEELS = ROOT / ".cache" / "wheels"
@@ -43,20 +50,33 @@ def required(requirements: Path = REQUIREMENTS) -> dict[str, str]:
     return {item["name"]: str(item["version"]) for item in data["collections"]}
 
 
-def bundle_wheel() -> Path:
-    """The bundle wheel: $RUNBOOK_ANSIBLE_WHEEL, else .cache/wheels, else downloaded there."""
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundle_wheel(expected: str = BUNDLE_SHA256) -> Path:
+    """The bundle wheel: $RUNBOOK_ANSIBLE_WHEEL, else .cache/wheels, else downloaded there.
+
+    Whichever it is, its sha256 must be `expected`.
+    """
     given = os.environ.get("RUNBOOK_ANSIBLE_WHEEL")
-    if given:
-        return Path(given)
     name = f"{BUNDLE}-{BUNDLE_VERSION}-py3-none-any.whl"
-    wheel = WHEELS / name
-    if not wheel.is_file():
+    wheel = Path(given) if given else WHEELS / name
+    if not given and not wheel.is_file():
         WHEELS.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                         "--only-binary=:all:", "--dest", str(WHEELS), f"{BUNDLE}=={BUNDLE_VERSION}"],
                        check=True)
     if not wheel.is_file():
-        raise SystemExit(f"fetch_collections: pip did not leave {name} in {WHEELS}")
+        raise SystemExit(f"fetch_collections: {wheel} does not exist")
+    found = sha256(wheel)
+    if found != expected:
+        raise SystemExit(f"fetch_collections: {wheel} has sha256 {found}, expected {expected} "
+                         f"({BUNDLE} {BUNDLE_VERSION}); remove it and run again")
     return wheel
 
 
@@ -81,12 +101,12 @@ def extract(wheel: Path, dest: Path, collections: dict[str, str]) -> None:
             archive.extractall(dest, members)
 
 
-def install(dest: Path, collections: dict[str, str]) -> list[str]:
+def install(dest: Path, collections: dict[str, str], expected: str = BUNDLE_SHA256) -> list[str]:
     """Install what is missing or at another version; return the names installed."""
     missing = {fqcn: version for fqcn, version in collections.items()
                if installed_version(dest, fqcn) != version}
     if missing:
-        extract(bundle_wheel(), dest, missing)
+        extract(bundle_wheel(expected), dest, missing)
     for fqcn, version in collections.items():
         found = installed_version(dest, fqcn)
         if found != version:
