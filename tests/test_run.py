@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`runbook run` end to end: the real ansible-runner and ansible-playbook against
 this machine (connection local), with a throwaway project and runs directory.
 """
@@ -497,3 +498,37 @@ def exit_code_of(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+
+
+def test_python_warnings_stay_off_the_screen_and_go_into_the_record(
+    project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path
+) -> None:
+    """An upstream package that warns at import (cryptography 51 under ansible-core 2.19 did)
+    prints into ansible-playbook's output; the operator sees the run, run.json keeps the
+    warning, and the record names the tool and the ansible-core that ran."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import warnings\nwarnings.warn('an upstream package is deprecated', UserWarning)\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    assert main(["run", "scenario", "-i", str(inventory), "--json"]) == 0
+    captured = capsys.readouterr()
+    folder = only_run(runs)
+    assert "an upstream package is deprecated" in (folder / "stdout").read_text()  # ansible-playbook warned
+    assert "deprecated" not in captured.out and "UserWarning" not in captured.err
+    record = json.loads((folder / "run.json").read_text())
+    assert len(record["warnings"]) == 1
+    assert record["warnings"][0].endswith(": UserWarning: an upstream package is deprecated")
+    from ansible.release import __version__ as core
+
+    import runbook
+    assert record["runbook_version"] == runbook.__version__ != "0+unknown"
+    assert record["ansible_core_version"] == core
+
+
+def test_a_run_without_python_warnings_records_none(
+    project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "scenario", "-i", str(inventory)]) == 0
+    assert json.loads((only_run(runs) / "run.json").read_text())["warnings"] == []

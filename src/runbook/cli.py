@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The `runbook` command: list, run, history, report, unlock-stale."""
 
 from __future__ import annotations
@@ -14,22 +15,26 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import listing, paths, record, report
+from runbook import __version__, listing, paths, record, report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
 from runbook.progress import Progress
+from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
 from runbook.runner import LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, output_tail
 from runbook.streams import hangup_safe, silence
+from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
                               check_limit, check_private_key, check_tags, check_token, check_user, read_extra_vars,
                               secret_values)
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
+# This process's Python warnings: never on the operator's screen, kept in run.json.
+WARNINGS = Collector()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +47,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="runbook", description="Incident-response runbook scenarios, run through ansible-runner.")
+    parser.add_argument("--version", action="version", version=version_line(),
+                        help="print the tool's version and the ansible-core it runs, then exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     list_cmd = commands.add_parser("list", help="scenarios with severity, runbook section, destructive or not")
@@ -103,6 +110,14 @@ def _connection(args: argparse.Namespace) -> Connection:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    WARNINGS.install()
+    try:
+        return _main(argv)
+    finally:
+        WARNINGS.uninstall()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
@@ -225,6 +240,7 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
     rec.published = redactor.data(outcome.published)
     rec.finish(outcome.result(), int(code))
     rec.escalation_contacts = redactor.data(announcer.contacts())
+    rec.warnings = _warnings_of(run_dir, redactor)
     facts = report.read_facts(run_dir)
     report_path = report.write_report(run_dir, rec, facts, redactor)
     _save(run_dir, rec, redactor)
@@ -242,6 +258,16 @@ def _save(run_dir: Path, rec: record.RunRecord, redactor: Redactor) -> None:
     """Scrub the run folder, then write run.json (last: its lock_token must stay readable)."""
     redactor.tree(run_dir)
     record.save(run_dir, rec)
+
+
+def _warnings_of(run_dir: Path, redactor: Redactor) -> list[str]:
+    """Python warnings of this process and of ansible-playbook (its stdout, already scrubbed)."""
+    try:
+        printed = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        printed = ""
+    found = [redactor.text(line) for line in WARNINGS.seen]
+    return found + [line for line in interpreter_warnings(printed) if line not in found]
 
 
 def _print_summary(rec: record.RunRecord, report_path: Path, run_dir: Path) -> None:
@@ -330,6 +356,8 @@ def _start_record(args: argparse.Namespace, request: RunRequest, runs: Path,
         lock_token=request.lock_token,
         operator=record.operator_id(),
         incident=args.incident,
+        runbook_version=__version__,
+        ansible_core_version=ansible_core_version(),
     )
     record.save(run_dir, rec)
     return rec, run_dir

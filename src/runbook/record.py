@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The record of each run: one folder per run id under the runs directory.
 
 A run folder holds ansible-runner's artifacts (job_events/, stdout, status,
@@ -50,6 +51,9 @@ class RunRecord:
     operator: str = ""  # who ran it: user@controller host
     incident: str | None = None  # --incident ID
     escalation_contacts: dict[str, Any] = field(default_factory=dict)  # from the inventory, read at the start
+    runbook_version: str = ""  # the tool that ran it
+    ansible_core_version: str = ""  # and the ansible-core it ran
+    warnings: list[str] = field(default_factory=list)  # Python warnings of the CLI and of ansible-playbook
 
     @property
     def started_at(self) -> datetime:

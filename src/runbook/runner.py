@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run one scenario's playbook through ansible-runner.
 
 Artifacts go straight into the run folder (artifact_dir=<runs>, ident=<run id>).
@@ -24,6 +25,7 @@ from runbook.catalog import Scenario
 from runbook.errors import ExitCode
 from runbook.events import is_stats, published_of, stats_of, task_result
 from runbook.interrupt import Interrupt
+from runbook.pywarnings import without_warnings
 from runbook.redact import Redactor
 
 _NO_HOSTS_MARKERS = ("no hosts to target", "does not match any hosts", "no hosts matched")
@@ -247,12 +249,15 @@ def show_safely(on_event: Callable[[dict[str, Any]], None], event: dict[str, Any
 
 
 def output_tail(run_dir: Path, lines: int = 15) -> list[str]:
-    """The last lines ansible-playbook printed (already scrubbed), to explain a run that did nothing."""
+    """The last lines ansible-playbook printed (already scrubbed), to explain a run that did nothing.
+
+    Python warnings are left out: they are in run.json, and they never explain a run.
+    """
     try:
         text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+    return [line.rstrip() for line in without_warnings(text.splitlines()) if line.strip()][-lines:]
 
 
 def says_no_hosts(run_dir: Path) -> bool:
