@@ -77,6 +77,29 @@ SECRET_SHAPES = [
     ("\\x1b[2K\\x1b[31mapi-1  | DB_PASSWORD=hunter2-horse\\x1b[0m", "hunter2-horse", "api-1  | DB_PASSWORD="),
     ("password=hunter2-horse state=present", "hunter2-horse", "password="),
     ("client_secret = abc def ghi", "def ghi", "client_secret = "),
+    # issue 24 item 15: shapes that leaked before
+    ("curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA==' http://localhost:3000/admin", "dXNlcjpwYXNzd29yZA",
+     "curl -H 'Authorization: Basic "),
+    ("X-Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA", "X-Authorization: Basic "),
+    ("HTTP_AUTHORIZATION=Basic YWRtaW46aHVudGVyMg==", "YWRtaW46aHVudGVyMg", "HTTP_AUTHORIZATION=Basic "),
+    ("nginx  | upstream sent Basic YWRtaW46aHVudGVyMg== to /admin", "YWRtaW46aHVudGVyMg", "nginx  | upstream sent Basic "),
+    ("RUNBOOK_NOTIFY_URL=https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdEFGHijklMNOPqrstUVWX",
+     "abcdEFGHijklMNOPqrstUVWX", "https://hooks.slack.com/services/"),
+    ("posted to https://hooks.slack.com/workflows/T0AAAAAAA/A0CCCCCCC/123/xyzXYZ0123456789", "xyzXYZ0123456789",
+     "posted to https://hooks.slack.com/workflows/"),
+    ("POST https://discord.com/api/webhooks/123456789012345678/AbC-dEf_GhIjKlMnOpQrStUvWxYz0123 204",
+     "AbC-dEf_GhIjKlMnOpQrStUvWxYz0123", "POST https://discord.com/api/webhooks/123456789012345678/"),
+    ("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage?chat_id=42",
+     "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "https://api.telegram.org/bot"),
+    ("DATABASE_URL=postgresql://app:p@ss@db:5432/app", "ss@db", "DATABASE_URL=postgresql://app:"),
+    ("redis://:pw@with@two@cache:6379/0", "with@two", "redis://:"),
+    ("mysqldump -u backup -pHunter2horse app > app.sql", "Hunter2horse", "mysqldump -u backup -p"),
+    ("docker exec db mariadb -uroot -pHunter2horse -e 'select 1'", "Hunter2horse", "docker exec db mariadb -uroot -p"),
+    ("redis-cli -h 127.0.0.1 -a Hunter2horse FLUSHALL", "Hunter2horse", "redis-cli -h 127.0.0.1 -a "),
+    ("pg_tool --db-password Hunter2horse --host db", "Hunter2horse", "pg_tool --db-password "),
+    ("deploy --api-token 'abc def ghi' --yes", "abc def", "deploy --api-token '"),
+    ("curl -u admin:Hunter2horse http://localhost:3000/admin", "Hunter2horse", "curl -u admin:"),
+    ("curl --user=admin:Hunter2horse http://localhost:3000/admin", "Hunter2horse", "curl --user=admin:"),
 ]
 
 # Lines that must come out exactly as they went in.
@@ -121,6 +144,20 @@ NEAR_MISSES = [
     "eyJhbGciOiJIUzI1NiJ9 is a JWT header alone",
     "sk_live_ is the prefix of a live key",
     "Server: nginx/1.22.1\nDate: Wed, 01 May 2024 12:00:00 GMT",
+    # near misses of issue 24 item 15's shapes
+    'WWW-Authenticate: Basic realm="admin", charset="UTF-8"',
+    "Basic authentication is disabled for /health",
+    "https://hooks.slack.com/ is the webhook host",
+    "https://discord.com/channels/123456789012345678/987654321098765432",
+    "https://api.telegram.org/ answered 401",
+    "postgresql://app@db:5432/app and admin@example.com",
+    "docker run -p8080:80 -p 443:443 app",
+    "ssh -p2222 -o BatchMode=yes root@host",
+    "mkdir -p /var/lib/runbook && mysql -u root -p app",
+    "redis-cli -h 127.0.0.1 ping",
+    "tool --password-file /etc/app/pw --token-url https://auth/x --no-password db",
+    "ls --color auto --sort size",
+    "curl -u admin http://localhost:3000/admin",
 ]
 
 
@@ -222,10 +259,16 @@ def test_strip_ansi(text: str, expected: str) -> None:
         "Bearer " * 140_000,
         "-----BEGIN PRIVATE KEY-----" + "x" * 1_000_000,
         "\x1b]" * 500_000,
+        "mysql " * 160_000,
+        "redis-cli -a" * 80_000,
+        "p://u:" + "@" * 1_000_000,
+        "--password " * 90_000,
+        "hooks.slack.com/services/" * 40_000,
+        "Basic " * 160_000,
         "api-1  | STRIPE_SECRET_KEY=sk_live_abc PORT=3000 http://localhost:3000/health\n" * 12_500,
     ],
     ids=["letters", "key=", "a=", "password-then-assignments", "schemes", "eyJ", "quotes", "query", "bearer", "pem",
-         "osc", "log"],
+         "osc", "mysql", "redis-cli", "at-signs", "long-options", "slack", "basic", "log"],
 )
 def test_megabyte_lines_finish(line: str) -> None:
     assert isinstance(redact_text(line), str)
@@ -256,6 +299,20 @@ def test_env_file_lines_and_url_credentials() -> None:
     assert f"password: {REDACTED}" in cleaned
     for leaked in ("sk_live_abc", "p@ss", "w0rd", "s3cr3tpw", "yaml-style"):
         assert leaked not in cleaned
+
+
+def test_data_masks_numbers_under_secret_keys() -> None:
+    """A numeric PIN or API secret in a JSON artifact is a secret too; flags, nulls and other numbers stay."""
+    data = {"pin_secret": 1234, "db_password": 87654321, "api_key": 3.14159, "auth": True, "token": None,
+            "port": 22, "results": [{"otp_token": 424242, "changed": False}]}
+    assert Redactor().data(data) == {"pin_secret": REDACTED, "db_password": REDACTED, "api_key": REDACTED,
+                                     "auth": True, "token": None, "port": 22,
+                                     "results": [{"otp_token": REDACTED, "changed": False}]}
+
+
+def test_data_redacts_an_authorization_header_under_its_plain_name() -> None:
+    data = {"headers": {"Authorization": "Basic dXNlcjpwYXNzd29yZA==", "Accept": "application/json"}}
+    assert Redactor().data(data) == {"headers": {"Authorization": f"Basic {REDACTED}", "Accept": "application/json"}}
 
 
 def test_data_masks_secret_keys_and_keeps_structure() -> None:

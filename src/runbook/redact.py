@@ -23,11 +23,19 @@ printed forms `\\x1b[`, `\\u001b[`, `\\033[`), then replaces:
   tokens (`xoxb-` ...), AWS access key ids (`AKIA`/`ASIA` + 16), and JWTs
   (`eyJ...` three dot-separated base64url parts, replaced whole);
 - the key of a Sentry DSN (`https://<32 hex>[:<32 hex>]@host/project`);
-- the password of `scheme://user:password@host` (it may contain `/` and `+`;
-  `redis://:password@host` too);
-- the credentials of an `Authorization:` header (the scheme stays readable)
-  and a token after `Bearer ` (one with a digit or one of `_-+/~`, or of 20
-  characters or more, so prose such as "Bearer authentication" stays);
+- the secret part of a webhook URL whose path is its credential: Slack
+  (`hooks.slack.com/services/...`, also `/workflows/` and `/triggers/`),
+  Discord (`/api/webhooks/<id>/<token>`) and Telegram (`/bot<token>/`);
+- the password of `scheme://user:password@host` (it may contain `/`, `+`, and
+  an unescaped `@` when another `@` follows: `postgresql://app:p@ss@db`;
+  `redis://:password@host` too), and of `curl -u user:password`;
+- the credentials of an `Authorization:` header, also behind a prefix
+  (`X-Authorization:`, `HTTP_AUTHORIZATION=`; the scheme stays readable), and
+  a token after `Bearer ` or `Basic ` (one with a digit or one of `_-+/~=`, or
+  of 20 characters or more, so prose such as "Bearer authentication" stays);
+- a command-line password: `mysql`/`mariadb`/`mysqldump`/`mysqladmin`'s
+  `-pPASSWORD`, `redis-cli`'s `-a PASSWORD`, and the value after a long
+  option whose name looks secret (`--db-password X`, `--token X`);
 - values under secret-looking quoted keys: `"password": "x"`, `'secret': 'y'`,
   `"api_key":"z"`, `"pin_secret": 1234`, also JSON-escaped `\\"token\\": \\"x\\"`;
 - secret-looking query parameters: `?password=x&token=y`, `&api_key=z`;
@@ -116,25 +124,48 @@ _AWS_ACCESS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?P<prefix>AKIA|ASIA)[0-9A-Z]{
 # replaced whole (the prefix group is empty).
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])(?P<prefix>)eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _TOKEN_SHAPES = (_STRIPE_KEY, _GITHUB_TOKEN, _SLACK_TOKEN, _AWS_ACCESS_KEY_ID, _JWT)
+# Webhook URLs whose path carries the secret: Slack (services, workflows, triggers), Discord
+# (the token after the webhook id) and Telegram (the bot token); the host and the fixed part stay.
+_WEBHOOK_PATH = re.compile(
+    r"(?P<head>hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+"
+    r"|(?P<head2>discord(?:app)?\.com/api/webhooks/[0-9]+/)[A-Za-z0-9_-]+"
+    r"|(?P<head3>api\.telegram\.org/(?:file/)?bot)[0-9]+:[A-Za-z0-9_-]+"
+)
 # A Sentry DSN's public key (and the old secret key after it): https://<32 hex>[:<32 hex>]@host/1.
 _SENTRY_DSN = re.compile(r"(?<![A-Za-z0-9+.-])(?P<head>https?://)[0-9a-fA-F]{32}(?::[0-9a-fA-F]{32})?@")
 # The password in scheme://user:password@host. The user may be empty (redis://:pw@host); the
 # password may hold `/`, `+` and `:` but not `://` (so the scan stops at the next URL), and a
 # port followed by a path (http://host:8080/a@b) is not a password.
+# An `@` in the password itself (unescaped, as people write them) belongs to it when another `@`
+# follows before the host: postgresql://app:p@ss@db hides `p@ss`, not `p`.
 _URL_CREDENTIALS = re.compile(
     r"(?<![A-Za-z0-9+.-])(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@\"'<>]*:)"
-    r"(?![0-9]+[/?#])(?:[^\s:@\"'<>]|:(?!//))+@"
+    r"(?![0-9]+[/?#])(?:[^\s:@\"'<>]|:(?!//)|@(?=[^\s/\"'<>@]*@))+@"
 )
+# curl's -u / --user user:password (the password after the first colon).
+_CURL_USER = re.compile(r"(?<![A-Za-z0-9_-])(?P<head>(?:-u|--user)(?:[ \t]+|=)?[^\s:\"']+:)(?P<value>[^\s\"']+)")
+# Database and cache clients' passwords on their command line: mysql -pPASSWORD (no blank:
+# `-p` alone asks for it), redis-cli -a PASSWORD.
+_CLIENT_PASSWORD = re.compile(
+    r"(?P<head>\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mariadb-admin)\b[^\r\n|;&]{0,200}?[ \t]-p)"
+    r"(?P<value>[^\s\"']+)"
+    r"|(?P<head2>\bredis-cli\b[^\r\n|;&]{0,200}?[ \t]-a[ \t]+)(?P<value2>[^\s\"']+)"
+)
+# A long command-line option and its value after a blank: --db-password X (redacted when the
+# option's name looks secret; `--password=X` is an assignment and has its own rule).
+_LONG_OPTION = re.compile(r"(?<![A-Za-z0-9_-])--(?!no-)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]+(?=[^\s-])")
 # An Authorization header (also as a JSON or repr key, or escaped JSON), its optional scheme,
 # then the credentials up to the end of the line or a quote.
 _AUTHORIZATION = re.compile(
-    r"(?<![A-Za-z0-9_-])(?P<head>(?:proxy-)?authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?"
+    r"(?<![A-Za-z0-9])(?P<head>(?:[A-Za-z0-9]+[-_])*authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?"
     r"(?:(?:" + "|".join(_SCHEMES) + r")[ \t]+)?)"
     r"(?P<value>[^\s\"'\\][^\r\n\"'\\]*)",
     re.IGNORECASE,
 )
-# `Bearer <token>` anywhere (a token68: letters, digits, -._~+/ and trailing = padding).
-_BEARER = re.compile(r"(?<![A-Za-z0-9_-])(?P<head>[Bb]earer[ \t]+|BEARER[ \t]+)(?P<token>[A-Za-z0-9._~+/-]+=*)")
+# `Bearer <token>` or `Basic <credentials>` anywhere (a token68: letters, digits, -._~+/ and
+# trailing = padding).
+_BEARER = re.compile(r"(?<![A-Za-z0-9_-])(?P<head>(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+)"
+                     r"(?P<token>[A-Za-z0-9._~+/-]+=*)")
 # Something in a token that prose words do not have.
 _TOKEN_CHARACTER = re.compile(r"[0-9_~+/-]")
 # A quoted key, as in JSON or a Python repr ("password": , 'secret': , "api_key":) or JSON
@@ -189,9 +220,13 @@ def redact_text(text: str) -> str:
     for pattern in _TOKEN_SHAPES:
         text = pattern.sub(_keep_prefix, text)
     text = _SENTRY_DSN.sub(lambda m: f"{m['head']}{REDACTED}@", text)
+    text = _WEBHOOK_PATH.sub(_webhook, text)
     text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}{REDACTED}@", text)
+    text = _CURL_USER.sub(lambda m: f"{m['head']}{REDACTED}", text)
+    text = _CLIENT_PASSWORD.sub(_client_password, text)
     text = _AUTHORIZATION.sub(_authorization, text)
     text = _BEARER.sub(_bearer, text)
+    text = _redact_named_values(text, _LONG_OPTION, _option_value_end)
     text = _redact_named_values(text, _QUOTED_KEY, _quoted_key_value_end)
     text = _redact_named_values(text, _QUERY_NAME, _query_value_end)
     return _redact_named_values(text, _ASSIGNMENT, _assigned_value_end)
@@ -225,9 +260,28 @@ def _authorization(match: re.Match[str]) -> str:
 
 def _bearer(match: re.Match[str]) -> str:
     token = match["token"].rstrip("=")
-    if len(token) < 20 and not _TOKEN_CHARACTER.search(token):
+    # base64 padding (dXNlcjpwYXNz==) marks credentials; `realm="api"` is an auth-param.
+    padded = match["token"] != token and len(token) >= 8 and not match.string.startswith('"', match.end())
+    if len(token) < 20 and not _TOKEN_CHARACTER.search(token) and not padded or token == REDACTED:
         return match[0]
     return f"{match['head']}{REDACTED}"
+
+
+def _webhook(match: re.Match[str]) -> str:
+    return f"{match['head'] or match['head2'] or match['head3']}{REDACTED}"
+
+
+def _client_password(match: re.Match[str]) -> str:
+    return f"{match['head'] or match['head2']}{REDACTED}"
+
+
+def _option_value_end(text: str, start: int) -> int:
+    """A long option's value: one word (a quoted one whole)."""
+    quoted = _QUOTED_VALUE.match(text, start)
+    if quoted:
+        return quoted.end()
+    end = re.compile(r"[\s]").search(text, start)
+    return end.start() if end else len(text)
 
 
 def _redact_named_values(text: str, names: re.Pattern[str], value_end: Callable[[str, int], int]) -> str:
@@ -312,8 +366,9 @@ class Redactor:
         return value
 
     def _item(self, key: str, value: Any) -> Any:
-        if isinstance(value, str) and value and looks_secret(key):
-            return REDACTED
+        secret_scalar = isinstance(value, str) and value or isinstance(value, (int, float)) and not isinstance(value, bool)
+        if secret_scalar and looks_secret(key):
+            return REDACTED  # a PIN or a numeric API secret is a secret too
         return self.data(value)
 
     def event(self, event: dict[str, Any]) -> None:
