@@ -248,3 +248,30 @@ def test_a_dead_webhook_never_fails_the_run(project: Path, runs: Path, inventory
     assert err.startswith("runbook: warning: the notify webhook at http://127.0.0.1:")
     assert "/hook" not in err
     assert json.loads((next(runs.iterdir()) / "run.json").read_text())["result"] == "ok"
+
+
+@pytest.mark.parametrize("bad", ["https://hooks.slack.com/services/T0/B0/SECRETPATH\r\nX-Injected: 1",
+                                 "https://hooks.slack.com/services/T0/B0/SECRET PATH",
+                                 "https://hooks.slack.com/services/T0/B0/SECRETPATH\x00"])
+def test_a_url_with_blanks_or_control_characters_is_refused_without_printing_it(bad: str) -> None:
+    url, problem = choose_url(bad, None)
+    assert url == "" and problem == "RUNBOOK_NOTIFY_URL is not an http(s) URL; notifications are off"
+
+
+def test_a_url_the_http_client_rejects_is_one_line_without_its_path() -> None:
+    """http.client raises InvalidURL (not an OSError nor a ValueError) quoting the whole URL."""
+    problem = post("http://127.0.0.1:9/services/T0/B0/SECRETPATH\x01x", {"text": "x"})
+    assert problem.startswith("the notify webhook at http://127.0.0.1:9 could not be reached (")
+    assert "SECRETPATH" not in problem and "services" not in problem
+
+
+def test_any_error_becomes_one_line_without_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://hooks.example.test/services/T0/B0/SECRETPATH?token=abc"
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"unexpected failure while posting to {url} (/services/T0/B0/SECRETPATH)")
+
+    monkeypatch.setattr("runbook.notify._OPENER.open", explode)
+    problem = post(url, {"text": "x"})
+    assert problem.startswith("the notify webhook at https://hooks.example.test could not be reached (")
+    assert "SECRETPATH" not in problem and "token=abc" not in problem

@@ -6,12 +6,16 @@ runbook_notify_url; only http and https. The body is Slack-compatible JSON
 (`text` plus `blocks`), every text passed through the run's Redactor. A slow,
 failing or dead webhook never fails a run: each post waits at most TIMEOUT
 seconds and a problem becomes one warning line. The URL itself is never
-printed or kept (a Slack webhook URL is a credential).
+printed or kept (a Slack webhook URL is a credential): a URL with blanks or
+control characters is refused by `choose_url`, and whatever `post` meets (a
+refused connection, a URL the HTTP client rejects, any other error) becomes one
+line naming only the scheme and host, with the URL cut out of the reason.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -24,6 +28,9 @@ ENV_VAR = "RUNBOOK_NOTIFY_URL"
 TIMEOUT = 3.0  # seconds per post
 _ICONS = {"started": ":arrow_forward:", "ok": ":white_check_mark:"}
 _FAILED_ICON = ":red_circle:"
+# Blanks and control characters: no valid URL holds them (http.client refuses them later, with
+# the whole URL, secret path included, in its message).
+_NOT_IN_A_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass
@@ -54,7 +61,8 @@ def choose_url(env_value: str | None, inventory_value: Any) -> tuple[str, str]:
         if "{{" in url or "{%" in url:
             return "", f"{source} is a template, not a URL; notifications are off"
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_port(url):
+        if (parts.scheme not in ("http", "https") or not parts.hostname or not _valid_port(url)
+                or _NOT_IN_A_URL.search(url)):
             return "", f"{source} is not an http(s) URL; notifications are off"
         return url, ""
     return "", ""
@@ -85,9 +93,9 @@ def post(url: str, payload: dict[str, Any], timeout: float = TIMEOUT) -> str:
             answer.read(1024)
     except urllib.error.HTTPError as exc:
         return f"the notify webhook at {where} answered {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except Exception as exc:  # pylint: disable=broad-except  # a notification never stops a run
         reason = getattr(exc, "reason", exc)
-        return f"the notify webhook at {where} could not be reached ({_short(reason)})"
+        return f"the notify webhook at {where} could not be reached ({_short(_without_url(str(reason), url))})"
     return ""
 
 
@@ -161,7 +169,19 @@ def _where(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         port = ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    host = _NOT_IN_A_URL.sub("", parts.hostname or "")
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _without_url(text: str, url: str) -> str:
+    """An error's text with the URL, its path and its query cut out (an error may quote any of them)."""
+    parts = urlsplit(url)
+    pieces = {url, parts.path, parts.query}
+    pieces |= {repr(piece)[1:-1] for piece in pieces}  # as quoted in a message: \x01 escaped
+    for piece in sorted(pieces, key=len, reverse=True):
+        if len(piece) > 1:
+            text = text.replace(piece, "<url>")
+    return text
 
 
 def _valid_port(url: str) -> bool:
