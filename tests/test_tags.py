@@ -95,3 +95,20 @@ def test_a_step_selection_runs_only_that_step_and_the_always_tasks():
     tasks = listed_tasks(ROOT / "playbooks" / "rollback.yml", "--tags", "rollback")
     assert {tag for _, tags in tasks for tag in tags} <= {"always", "rollback"}
     assert any("rollback" in tags for _, tags in tasks)
+
+
+@pytest.mark.parametrize("options", [("--start-at-task", "Build the release and swap it in"), ("--step",),
+                                     ("--step", "--start-at-task", "x")],
+                         ids=["start-at-task", "step", "both"])
+@pytest.mark.parametrize("playbook", [ROOT / "playbooks" / "rollback.yml", ROOT / "playbooks" / "security.yml"],
+                         ids=lambda p: p.name)
+def test_the_guard_refuses_starting_past_or_stepping_over_the_checks(playbook, options):
+    """--start-at-task skips the always tasks before it, --step lets a prompt skip them: one line, exit 2."""
+    result = ansible(*options, str(playbook))
+    assert result.returncode == 2, result.stdout[-1000:] + result.stderr[-1000:]
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("runbook: refused")]
+    named = " and ".join(option for option in ("--start-at-task", "--step") if option in options)
+    assert refusal == [f"runbook: refused {named}: it would skip "
+                       "the input checks and the run lock; run one step with --tags instead "
+                       "(ansible-playbook --list-tags PLAYBOOK)"]
+    assert "PLAY [" not in result.stdout  # nothing ran

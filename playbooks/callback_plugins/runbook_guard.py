@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Refuse ``-e`` values that carry a Jinja template, and ``--skip-tags`` that
-would skip the input checks or the run lock, before anything is templated.
+"""Refuse ``-e`` values that carry a Jinja template, and ``--skip-tags``,
+``--start-at-task`` or ``--step`` that would skip the input checks or the run
+lock, before anything is templated.
 
 Why this exists
 ---------------
@@ -64,6 +65,11 @@ under any ``--tags``. Only ``--skip-tags always`` or ``--skip-tags tagged``
 would skip them (ansible/playbook/taggable.py, ``evaluate_tags``;
 ``--skip-tags all`` keeps ``always`` tasks), so those two are refused.
 
+``--start-at-task`` skips every task before the one named, ``always`` ones
+included, and ``--step`` lets whoever answers its prompts skip any of them:
+both would start a change with no input check and no run lock, so both are
+refused. To run one step of a scenario, select it with ``--tags``.
+
 Literal braces
 --------------
 A caller who really needs a value with braces passes it in a vars file marked
@@ -99,7 +105,8 @@ DOCUMENTATION = """
       - Values marked C(!unsafe) in a vars file are not templated by Ansible
         and are let through.
       - Also exits with status 2 when C(--skip-tags) names C(always) or C(tagged),
-        which would skip the playbooks' input checks and run lock.
+        or when C(--start-at-task) or C(--step) is given, since each would skip the
+        playbooks' input checks and run lock.
 """
 
 MARKERS = ("{{", "{%", "{#")
@@ -218,6 +225,21 @@ def skip_tags_message(tags: list[str]) -> str:
             "always and never skipped; skip a scenario step instead (ansible-playbook --list-tags PLAYBOOK)")
 
 
+def refused_options() -> list[str]:
+    """--start-at-task and --step: each can skip the tasks that run before any change."""
+    options = []
+    if context.CLIARGS.get("start_at_task"):
+        options.append("--start-at-task")
+    if context.CLIARGS.get("step"):
+        options.append("--step")
+    return options
+
+
+def options_message(options: list[str]) -> str:
+    return (f"runbook: refused {' and '.join(options)}: it would skip the input checks and the run lock; "
+            "run one step with --tags instead (ansible-playbook --list-tags PLAYBOOK)")
+
+
 class CallbackModule(CallbackBase):
     """Refuses templated -e values when ansible-playbook loads its callbacks; silent otherwise."""
 
@@ -228,10 +250,21 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = refused_names()
-        tags = refused_skip_tags()
-        if names or tags:
+        refusal = self._refusal()
+        if refusal:
             sys.stdout.flush()
-            sys.stderr.write((message(names) if names else skip_tags_message(tags)) + "\n")
+            sys.stderr.write(refusal + "\n")
             sys.stderr.flush()
             raise SystemExit(EXIT_REFUSED)
+
+    @staticmethod
+    def _refusal() -> str:
+        """The one line that refuses this run, or ""."""
+        names = refused_names()
+        if names:
+            return message(names)
+        tags = refused_skip_tags()
+        if tags:
+            return skip_tags_message(tags)
+        options = refused_options()
+        return options_message(options) if options else ""
