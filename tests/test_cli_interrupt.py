@@ -96,7 +96,16 @@ def test_a_signal_stops_the_run_gives_the_lock_back_and_leaves_nothing_behind(
     assert released(state) == [{"token": token, "stale_only": False, "host": "localhost"}]
     assert f"released the run lock of token {token}" in (folder / "release.log").read_text()
     assert f"{signum.name} received: stopping the playbook" in out
-    assert ("received again: stopping the playbook now" in out) is twice
+    if twice:
+        # The second signal lands wherever the run is by then (a loaded machine decides): the
+        # playbook still running (stopped at once), already ended, or the lock being given back.
+        # Each has its documented answer; exactly one of them is printed.
+        answers = [f"{signum.name} received again: stopping the playbook now",
+                   f"{signum.name} received: the playbook has ended, finishing its record",
+                   f"{signum.name} received: giving the run lock back first, please wait"]
+        assert sum(answer in out for answer in answers) == 1, out
+    else:
+        assert "received again" not in out
     assert "runbook: the run lock was given back" in out
     # nothing left: ansible-playbook, its workers, the module; the private temporary folder
     assert not running(playbook_pid)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -86,3 +87,14 @@ def test_differences_name_each_kind() -> None:
     ]
     assert check_lock.pins(["PyYAML==6.0.4", "ruamel.yaml==0.19.1", "-e git+x#egg=y", "# c"]) == {
         "pyyaml": "6.0.4", "ruamel-yaml": "0.19.1"}
+
+
+def test_a_direct_ansible_playbook_prints_no_python_warning() -> None:
+    """What CI runs (ansible-playbook playbooks/X.yml) starts without an upstream warning on this lock."""
+    from runbook.pywarnings import interpreter_warnings
+
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
+                             "--syntax-check", "playbooks/diagnose.yml"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert interpreter_warnings(result.stdout + result.stderr) == []
