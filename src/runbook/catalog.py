@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from runbook.errors import BadInput
+from runbook.suggest import did_you_mean
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 VAR_TYPES = ("str", "bool", "int")
@@ -151,7 +152,7 @@ class Catalog:
             if item.name == name:
                 raise BadInput(f"playbooks/{item.path.name} is not a runbook scenario: {item.reason}")
         known = ", ".join(sorted(self.scenarios)) or "none"
-        raise BadInput(f"unknown scenario {name!r} (known: {known})")
+        raise BadInput(f"unknown scenario {name!r}{did_you_mean(name, self.scenarios)} (known: {known})")
 
 
 def load_catalog(project: Path) -> Catalog:

@@ -37,12 +37,15 @@ STALE_ONLY_VAR = "runbook_lock_stale_only"
 WARNINGS = Collector()
 
 
+class _UsageError(Exception):
+    """A command line argparse cannot read (main prints it as one line, exit 2)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but bad usage is one line: `runbook: error: ...`, exit 2."""
+    """argparse, but bad usage is one line: `runbook: error: ...`, exit 2 (see main)."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"runbook: error: {message}", file=sys.stderr)
-        sys.exit(ExitCode.BAD_INPUT)
+        raise _UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("scenario", metavar="SCENARIO", nargs="?",
                          help="the scenario to run; without it, the list of scenarios (exit 2)")
     _add_host_options(run_cmd, "extra variable accepted by the scenario (repeatable)")
-    run_cmd.add_argument("--check", action="store_true",
+    run_cmd.add_argument("-C", "--check", action="store_true",
                          help="dry run: ansible --check, nothing changes (needs no --yes)")
     run_cmd.add_argument("--yes", action="store_true", help="confirm a destructive scenario without asking")
     run_cmd.add_argument("--diff", action="store_true", help="show what changes in files and templates")
@@ -112,13 +115,20 @@ def _connection(args: argparse.Namespace) -> Connection:
 def main(argv: Sequence[str] | None = None) -> int:
     WARNINGS.install()
     try:
-        return _main(argv)
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `runbook list | head`: the reader has what it wanted
+        silence(sys.stdout)
+        return ExitCode.OK
     finally:
         WARNINGS.uninstall()
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+def _main(argv: list[str]) -> int:
+    wants_json = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        return _refuse(ExitCode.BAD_INPUT, "error", str(exc), wants_json)
     try:
         if args.command == "list":
             return cmd_list(args.json)
@@ -130,14 +140,21 @@ def _main(argv: Sequence[str] | None) -> int:
             return cmd_unlock_stale(args)
         return cmd_report(args.run_id)
     except BadInput as exc:
-        print(f"runbook: error: {exc}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
+        return _refuse(ExitCode.BAD_INPUT, "error", str(exc), wants_json)
     except Refused as exc:
-        print(f"runbook: refused: {exc}", file=sys.stderr)
-        return ExitCode.REFUSED
+        return _refuse(ExitCode.REFUSED, "refused", str(exc), wants_json)
     except KeyboardInterrupt:
         print("runbook: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+
+
+def _refuse(code: ExitCode, kind: str, message: str, as_json: bool) -> int:
+    """One line on stderr; with --json also a JSON object on stdout, so a pipeline always gets one."""
+    print(f"runbook: {kind}: {message}", file=sys.stderr)
+    if as_json:
+        result = "bad_input" if code == ExitCode.BAD_INPUT else "refused"
+        print(json.dumps({"result": result, "exit_code": int(code), "error": message}), flush=True)
+    return int(code)
 
 
 # list ------------------------------------------------------------------

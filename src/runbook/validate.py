@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import yaml
 from runbook.catalog import TAG_NAME, Scenario, VarSpec
 from runbook.errors import BadInput
 from runbook.redact import looks_secret, mask
+from runbook.suggest import did_you_mean
 
 # Variables every playbook understands (the contract); accepted as strings.
 CONTRACT_VARS = frozenset(
@@ -84,14 +86,50 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
 
 
 def read_extra_vars(items: Iterable[str]) -> dict[str, Any]:
-    """`-e KEY=VALUE` and `-e @FILE` (a YAML or JSON mapping), in order; the last value for a name wins."""
+    """The -e arguments as ansible-playbook reads them, in order; the last value for a name wins.
+
+    `@FILE` is a YAML or JSON mapping; an argument starting with `{` is an inline JSON or YAML
+    mapping; anything else is one or more `KEY=VALUE`, split at blanks with shell quoting
+    (`-e 'commit=abc no_cache=true'`, `-e 'msg="two words"'`).
+    """
     result: dict[str, Any] = {}
     for item in items:
         if item.startswith("@"):
             result.update(load_vars_file(item[1:]))
+        elif item.lstrip().startswith("{"):
+            result.update(_inline_mapping(item))
         else:
-            result.update(parse_assignments([item]))
+            result.update(parse_assignments(_split_assignments(item)))
     return result
+
+
+# The name at the start of each KEY=VALUE of an -e argument.
+_ASSIGNED_NAME = re.compile(r"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def _split_assignments(item: str) -> list[str]:
+    """`KEY=VALUE KEY=VALUE` split as a shell would; a template marker is refused first, by name."""
+    found = [item.find(marker) for marker in TEMPLATE_MARKERS if marker in item]
+    if found:  # refused before splitting (a template may hold blanks), naming the variable it is in
+        names = [match for match in _ASSIGNED_NAME.finditer(item) if match.start() < min(found)]
+        check_not_template(names[-1][1] if names else "(argument)", item)
+    try:
+        words = shlex.split(item)
+    except ValueError:
+        raise BadInput(f"-e {item!r}: a quote is not closed") from None
+    if not words:
+        raise BadInput(f"-e expects KEY=VALUE, got {item!r}")
+    return words
+
+
+def _inline_mapping(item: str) -> dict[str, Any]:
+    """-e '{"commit": "abc"}' (JSON, or YAML flow style)."""
+    shown = "-e {...}"
+    try:
+        data = yaml.load(item, Loader=_VarsFileLoader)
+    except yaml.YAMLError:
+        raise BadInput(f"{shown}: not a valid JSON or YAML mapping") from None
+    return _checked_mapping(data, shown)
 
 
 class _VarsFileLoader(yaml.SafeLoader):
@@ -117,6 +155,11 @@ def load_vars_file(path_text: str) -> dict[str, Any]:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         raise BadInput(f"{shown}: not valid YAML or JSON{line}; vault values go in the inventory") from None
+    return _checked_mapping(data, shown)
+
+
+def _checked_mapping(data: Any, shown: str) -> dict[str, Any]:
+    """A non-empty mapping of variable names to plain values, else BadInput naming `shown`."""
     if not isinstance(data, dict) or not data:
         raise BadInput(f"{shown}: must hold a mapping of variable names to values")
     for name, value in data.items():
@@ -153,7 +196,9 @@ def check_extra_vars(scenario: Scenario, given: dict[str, Any]) -> dict[str, Any
         elif name in CONNECTION_VARS:
             checked[name] = check_connection_var(name, raw)
         else:
-            raise BadInput(f"{scenario.name} does not accept -e {name} (accepts: {_accepted(scenario)})")
+            known = [*scenario.extra_vars, *CONTRACT_VARS]
+            raise BadInput(f"{scenario.name} does not accept -e {name}{did_you_mean(name, known)} "
+                           f"(accepts: {_accepted(scenario)})")
     return checked
 
 

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ansible-playbook's habits in `runbook run`: -e as ansible-playbook reads it, -C, did-you-mean,
+a JSON object for every --json run (refusals included), and a reader that stops early."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runbook.cli import main
+
+
+def only_record(runs: Path) -> dict[str, object]:
+    folders = [path for path in runs.iterdir() if path.is_dir()]
+    assert len(folders) == 1, folders
+    return json.loads((folders[0] / "run.json").read_text())
+
+
+@pytest.mark.parametrize("argument", ["commit=HEAD~2 payments=on", "commit=HEAD~2  payments='on'",
+                                      '{"commit": "HEAD~2", "payments": "on"}', "{commit: HEAD~2, payments: 'on'}"],
+                         ids=["two-assignments", "quoted", "json", "yaml-flow"])
+def test_one_e_argument_carries_several_variables(argument: str, project: Path, runs: Path, inventory: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "scenario", "-i", str(inventory), "-e", argument]) == 0, capsys.readouterr().err
+    assert only_record(runs)["extra_vars"] == {"commit": "HEAD~2", "payments": "on"}
+
+
+@pytest.mark.parametrize(("argument", "message"), [
+    ("commit='HEAD~2", "-e \"commit='HEAD~2\": a quote is not closed"),
+    ("commit=HEAD~2 justaword", "-e expects KEY=VALUE, got 'justaword'"),
+    ('{"commit": ', "-e {...}: not a valid JSON or YAML mapping"),
+    ("[1, 2]", "-e expects KEY=VALUE"),
+    ("payments=on commit={{ lookup('pipe', 'id') }}", "-e commit: the value contains a template marker"),
+])
+def test_a_bad_e_argument_is_one_line_and_runs_nothing(argument: str, message: str, project: Path, runs: Path,
+                                                       inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "scenario", "-i", str(inventory), "-e", argument]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("runbook: error: ") and message in err and err.count("\n") == 1, err
+    assert not runs.exists() or not list(runs.iterdir())
+
+
+@pytest.mark.parametrize(("argv", "suggestion"), [
+    (["run", "scenari"], "unknown scenario 'scenari'; did you mean scenario? (known: "),
+    (["run", "scenario", "-e", "comit=HEAD~1"], "scenario does not accept -e comit; did you mean commit? ("),
+    (["run", "scenario", "-e", "app_repo_dri=/srv/app"], "-e app_repo_dri; did you mean app_repo_dir? ("),
+])
+def test_a_typo_gets_a_suggestion(argv: list[str], suggestion: str, project: Path, runs: Path, inventory: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "-i", str(inventory)]) == 2
+    assert suggestion in capsys.readouterr().err
+
+
+def test_no_suggestion_when_nothing_is_close(project: Path, runs: Path, inventory: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "zzzz", "-i", str(inventory)]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "result", "code"), [
+    (["run", "scenario", "-e", "bogus=1", "--json"], "bad_input", 2),
+    (["run", "scenario", "--json", "--no-such-option"], "bad_input", 2),
+    (["run", "wipe", "--json"], "refused", 4),
+])
+def test_json_refusals_print_a_json_object(argv: list[str], result: str, code: int, project: Path, runs: Path,
+                                           inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "-i", str(inventory)]) == code
+    captured = capsys.readouterr()
+    answer = json.loads(captured.out)
+    assert answer["result"] == result and answer["exit_code"] == code
+    assert captured.err == f"runbook: {'error' if code == 2 else 'refused'}: {answer['error']}\n"
+
+
+def test_dash_c_is_check(project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "scenario", "-i", str(inventory), "-C"]) == 0
+    record = only_record(runs)
+    assert record["check"] is True
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(project: Path) -> None:
+    """`runbook list | head -1`: the pipe closes after one line; runbook ends quietly."""
+    reader = subprocess.Popen([sys.executable, "-m", "runbook", "list"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=dict(os.environ))
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.readline()
+    reader.stdout.close()
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err and err == ""
