@@ -12,7 +12,9 @@ import json
 import os
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,6 +153,16 @@ def released(state_dir: Path) -> list[dict[str, object]]:
 PLANTED_DOTENV_SECRET = "sk_live_PLANTEDdotenv0123456789"
 PLANTED_EXTRA_VAR_SECRET = "tok-PLANTEDextravar-9876543210"
 PLANTED_ENVIRONMENT_SECRET = "env-PLANTEDprocess-5555555555"
+
+
+def readable_events(runs: Path) -> Iterator[dict[str, Any]]:
+    """The job events written so far; a partial one renamed or half-written meanwhile is skipped."""
+    for path in runs.glob("*/job_events/*.json"):
+        try:
+            yield json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            continue
+
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import released
+from conftest import readable_events, released
 from runbook.interrupt import Interrupt
 from runbook.proctree import ProcessTree, alive, command_line, start_time
 
@@ -50,7 +50,7 @@ def wait_for_the_waiting_task(runs: Path, proc: subprocess.Popen[str], tmp_path:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the run ended early: {proc.communicate()}")
-        events = [json.loads(path.read_text()) for path in runs.glob("*/job_events/*.json")]
+        events = list(readable_events(runs))
         waiting = any(event.get("event_data", {}).get("task") == "Wait a little" for event in events)
         # the module process itself runs (from Ansible's temporary folder under tmp_path)
         if waiting and any("AnsiballZ_wait_for" in line for line in processes_mentioning(str(tmp_path))):

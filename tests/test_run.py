@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PLANTED_DOTENV_SECRET, PLANTED_ENVIRONMENT_SECRET, PLANTED_EXTRA_VAR_SECRET
+from conftest import PLANTED_DOTENV_SECRET, PLANTED_ENVIRONMENT_SECRET, PLANTED_EXTRA_VAR_SECRET, readable_events
 from runbook.cli import main
 
 
@@ -435,8 +435,7 @@ def wait_for_task(runs: Path, task: str, proc: subprocess.Popen[str]) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the run ended early: {proc.communicate()}")
-        for path in runs.glob("*/job_events/*.json"):
-            event = json.loads(path.read_text())
+        for event in readable_events(runs):
             if event.get("event") == "runner_on_start" and event.get("event_data", {}).get("task") == task:
                 time.sleep(1)  # the module runs
                 return
