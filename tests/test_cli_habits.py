@@ -92,3 +92,17 @@ def test_a_reader_that_stops_early_gets_no_traceback(project: Path) -> None:
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 0, err
     assert "Traceback" not in err and "BrokenPipeError" not in err and err == ""
+
+
+@pytest.mark.parametrize("argument", ["commit=HEAD~2 api_token=tok-PLANTEDsecret1",
+                                      '{"commit": "HEAD~2", "api_token": "tok-PLANTEDsecret1"}'],
+                         ids=["assignments", "json"])
+def test_a_secret_among_several_variables_is_masked_in_the_record(argument: str, project: Path, runs: Path,
+                                                                  inventory: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "scenario", "-i", str(inventory), "-e", argument]) == 0
+    record = only_record(runs)
+    assert "PLANTEDsecret1" not in json.dumps(record)
+    assert "commit=HEAD~2 api_token=********" in str(record["command"]) or \
+        '"api_token": "********"' in str(record["command"])
+    assert "PLANTEDsecret1" not in capsys.readouterr().out

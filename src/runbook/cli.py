@@ -395,6 +395,17 @@ def confirm(scenario: Scenario, confirmed: bool, check: bool = False) -> None:
         raise Refused(f"{scenario.name} not confirmed")
 
 
+def _shown_extra_vars(item: str) -> str:
+    """One -e argument as the record shows it: every secret-looking name's value masked
+    (a vars file by its name: its values are not shown). Called after the -e values were read."""
+    if item.startswith("@"):
+        return item
+    given = read_extra_vars([item])
+    if item.lstrip().startswith("{"):
+        return json.dumps({name: REDACTED if looks_secret(name) else value for name, value in given.items()})
+    return " ".join(f"{name}={mask(name, str(value))}" for name, value in given.items())
+
+
 def _command_line(args: argparse.Namespace) -> str:
     """What was typed, secret -e values masked (a vars file by its name: its values are not shown)."""
     words = ["runbook", "run", args.scenario]
@@ -403,8 +414,7 @@ def _command_line(args: argparse.Namespace) -> str:
     if args.limit:
         words += ["-l", args.limit]
     for item in args.extra_vars:
-        name, _, value = item.partition("=")
-        words += ["-e", item if item.startswith("@") else f"{name}={mask(name.strip(), value)}"]
+        words += ["-e", _shown_extra_vars(item)]
     for flag, value in (("-u", args.user), ("--become-user", args.become_user), ("--private-key", args.private_key),
                         ("-f", args.forks), ("--incident", args.incident)):
         if value is not None:
