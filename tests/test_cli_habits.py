@@ -106,3 +106,24 @@ def test_a_secret_among_several_variables_is_masked_in_the_record(argument: str,
     assert "commit=HEAD~2 api_token=********" in str(record["command"]) or \
         '"api_token": "********"' in str(record["command"])
     assert "PLANTEDsecret1" not in capsys.readouterr().out
+
+
+def test_every_inventory_given_is_used(project: Path, runs: Path, inventory: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """-i a.yml -i b.yml acts on the hosts of both (the last one alone used to win)."""
+    second = tmp_path / "second.yml"
+    text = inventory.read_text().replace("    localhost:", "    second-host:\n      ansible_host: localhost")
+    second.write_text(text)
+    assert main(["run", "scenario", "-i", str(inventory), "-i", str(second)]) == 0, capsys.readouterr().err
+    record = only_record(runs)
+    assert record["hosts"] == ["localhost", "second-host"]
+    assert record["inventory"] == f"{inventory}, {second}"
+    assert f"-i {inventory} -i {second}" in str(record["command"])
+
+
+def test_a_comma_host_list_is_an_inventory(project: Path, runs: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """-i host1,host2, as ansible-playbook takes it (the hosts are in no group: nothing matches app_servers)."""
+    assert main(["run", "scenario", "-i", "nohost1.invalid,nohost2.invalid,"]) == 2
+    err = capsys.readouterr().err
+    assert "matched no host" in err and "not found" not in err

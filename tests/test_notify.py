@@ -186,9 +186,9 @@ def test_the_notify_url_and_contacts_come_from_the_inventory(tmp_path: Path) -> 
             runbook_notify_url: http://127.0.0.1:9/hook
         """))
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
-    settings = read_settings(tmp_path, str(inventory))
+    settings = read_settings(tmp_path, [str(inventory)])
     assert settings.problem == "" and settings.values == {"runbook_notify_url": "http://127.0.0.1:9/hook"}
-    broken = read_settings(tmp_path, str(tmp_path / "missing.yml"))
+    broken = read_settings(tmp_path, [str(tmp_path / "missing.yml")])
     assert broken.values == {}  # a missing inventory gives nothing (ansible-inventory may only warn)
 
 

@@ -108,12 +108,23 @@ def test_a_rejected_secret_value_is_not_echoed() -> None:
 
 
 def test_inventory_must_exist(tmp_path: Path) -> None:
-    assert check_inventory(None) is None
+    assert check_inventory(None) == [] and check_inventory([]) == []
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all: {}\n")
-    assert check_inventory(str(inventory)) == str(inventory.resolve())
+    assert check_inventory([str(inventory)]) == [str(inventory.resolve())]
     with pytest.raises(BadInput, match="not found"):
-        check_inventory(str(tmp_path / "missing.yml"))
+        check_inventory([str(tmp_path / "missing.yml")])
+
+
+def test_inventories_repeat_and_host_lists_are_taken(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yml", tmp_path / "b.yml"
+    first.write_text("all: {}\n")
+    second.write_text("all: {}\n")
+    assert check_inventory([str(first), "web1,web2,", str(second), "db1,", "[::1],10.0.0.5"]) == [
+        str(first.resolve()), "web1,web2,", str(second.resolve()), "db1,", "[::1],10.0.0.5"]
+    for bad in ("web1, web2", "web1,{{ x }}", "web1,$(id)", ","):
+        with pytest.raises(BadInput, match="a host list is names separated by commas"):
+            check_inventory([bad])
 
 
 def test_limit() -> None:

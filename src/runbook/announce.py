@@ -27,7 +27,7 @@ _JOIN_TIMEOUT = 40.0  # the inventory read's own timeout (30 s) plus one post
 
 
 class Announcer:
-    def __init__(self, project: Path, inventory: str | None, hosts_pattern: str, redactor: Redactor,
+    def __init__(self, project: Path, inventory: list[str], hosts_pattern: str, redactor: Redactor,
                  environ: Mapping[str, str] | None = None, timeout: float = TIMEOUT) -> None:
         self.project = project
         self.inventory = inventory

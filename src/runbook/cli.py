@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) -> None:
     """-i, -l, -e and how to log in, as `run` and `unlock-stale` both take them (as ansible-playbook does)."""
-    command.add_argument("-i", "--inventory", metavar="INVENTORY", help="inventory file or directory")
+    command.add_argument("-i", "--inventory", metavar="INVENTORY", action="append", default=[],
+                         help="inventory file, directory or comma host list (repeatable, as ansible-playbook)")
     command.add_argument("-l", "--limit", metavar="LIMIT", help="limit to these hosts (ansible pattern)")
     command.add_argument("-e", "--extra-vars", metavar="KEY=VALUE|@FILE", action="append", default=[],
                          help=extra_vars_help + "; @FILE: a YAML or JSON mapping of them")
@@ -339,8 +340,8 @@ def _release(request: RunRequest, run_dir: Path, redactor: Redactor, interrupt: 
 
 def _unlock_command(request: RunRequest) -> str:
     words = ["runbook", "unlock-stale"]
-    if request.inventory:
-        words += ["-i", request.inventory]
+    for inventory in request.inventory:
+        words += ["-i", inventory]
     if request.limit:
         words += ["-l", request.limit]
     words += request.connection.args()
@@ -366,7 +367,7 @@ def _start_record(args: argparse.Namespace, request: RunRequest, runs: Path,
         destructive=scenario.destructive,
         started=now.isoformat(),
         command=_command_line(args),
-        inventory=request.inventory,
+        inventory=", ".join(request.inventory) or None,
         limit=request.limit,
         check=request.check,
         extra_vars=redactor.data(request.extra_vars),  # secret-looking names masked, at any depth
@@ -409,8 +410,8 @@ def _shown_extra_vars(item: str) -> str:
 def _command_line(args: argparse.Namespace) -> str:
     """What was typed, secret -e values masked (a vars file by its name: its values are not shown)."""
     words = ["runbook", "run", args.scenario]
-    if args.inventory:
-        words += ["-i", args.inventory]
+    for inventory in args.inventory:
+        words += ["-i", inventory]
     if args.limit:
         words += ["-l", args.limit]
     for item in args.extra_vars:

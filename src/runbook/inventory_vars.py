@@ -31,13 +31,13 @@ class InventorySettings:
     problem: str = ""  # why nothing was read, or ""
 
 
-def read_settings(project: Path, inventory: str | None, hosts_pattern: str = "app_servers") -> InventorySettings:
+def read_settings(project: Path, inventory: list[str], hosts_pattern: str = "app_servers") -> InventorySettings:
     """The runbook_* settings of the first host (of the scenario's group first) that sets them."""
     # It runs beside the playbook: at low CPU priority, so that the run's own
     # start is not slowed on a machine with few cores.
     command = _nice() + [_ansible_inventory(), "--list"]
-    if inventory:
-        command += ["-i", inventory]
+    for source in inventory:
+        command += ["-i", source]
     env = {**os.environ, **envvars(project)}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env,

@@ -42,7 +42,7 @@ class ReleaseError(Exception):
 @dataclass
 class ReleaseRequest:
     project: Path
-    inventory: str | None = None
+    inventory: list[str] = field(default_factory=list)  # each -i of the run, in order
     limit: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)  # the token or stale_only, contract and connection vars
     connection: Connection = field(default_factory=Connection)  # the run's -u, -b, --private-key: same host, same login
@@ -94,7 +94,7 @@ def release_lock(
                 ident=_IDENT,
                 project_dir=str(request.project),
                 playbook=str(playbook),
-                inventory=request.inventory,
+                inventory=list(request.inventory) or None,
                 limit=request.limit,
                 extravars=dict(request.extra_vars),
                 cmdline=cmdline(request.connection.args()),

@@ -62,7 +62,7 @@ class Connection:
 class RunRequest:
     scenario: Scenario
     project: Path
-    inventory: str | None = None
+    inventory: list[str] = field(default_factory=list)  # each -i, checked; empty: ansible.cfg's default
     limit: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)
     check: bool = False
@@ -212,7 +212,7 @@ def execute(
             ident=run_id,
             project_dir=str(request.project),
             playbook=str(request.scenario.path),
-            inventory=request.inventory,
+            inventory=list(request.inventory) or None,
             limit=request.limit,
             extravars=extravars,
             cmdline=cmdline(request.playbook_args()),

@@ -380,14 +380,28 @@ def coerce(spec: VarSpec, raw: str) -> Any:
     return value
 
 
-def check_inventory(inventory: str | None) -> str | None:
-    """The inventory as an absolute path, or None to use ansible.cfg's default."""
-    if inventory is None:
-        return None
-    path = Path(inventory).expanduser()
-    if not path.exists():
-        raise BadInput(f"inventory {inventory!r} not found (give a file or directory with -i)")
-    return str(path.resolve())
+# A comma host list as ansible-playbook takes it (`-i web1,web2,` or `-i web1,`): names or
+# addresses separated by commas, with no blanks and nothing a template could hide in.
+_HOST_LIST = re.compile(r"[A-Za-z0-9_.:\[\]-]+(?:,[A-Za-z0-9_.:\[\]-]+)*,?")
+
+
+def check_inventory(inventories: Iterable[str] | None) -> list[str]:
+    """Each -i as ansible-playbook takes it, in order: a file or directory (as an absolute path)
+    or a comma host list. An empty list uses ansible.cfg's default (or ANSIBLE_INVENTORY)."""
+    checked: list[str] = []
+    for inventory in inventories or ():
+        if "," in inventory:
+            if not _HOST_LIST.fullmatch(inventory):
+                raise BadInput(f"inventory {inventory!r}: a host list is names separated by commas "
+                               f"(e.g. -i web1,web2,)")
+            checked.append(inventory)
+            continue
+        path = Path(inventory).expanduser()
+        if not path.exists():
+            raise BadInput(f"inventory {inventory!r} not found (give a file, a directory or a host list "
+                           f"such as web1, with -i)")
+        checked.append(str(path.resolve()))
+    return checked
 
 
 def check_limit(limit: str | None) -> str | None:
