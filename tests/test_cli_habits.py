@@ -127,3 +127,18 @@ def test_a_comma_host_list_is_an_inventory(project: Path, runs: Path, tmp_path: 
     assert main(["run", "scenario", "-i", "nohost1.invalid,nohost2.invalid,"]) == 2
     err = capsys.readouterr().err
     assert "matched no host" in err and "not found" not in err
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    ("app_servers:\n  hosts:\n    a: {\n", "ansible-playbook said: Failed to parse inventory with 'auto' plugin: YAML parsing failed"),
+    ("others:\n  hosts:\n    b:\n", "ansible-playbook said: Could not match supplied host pattern, ignoring: app_servers"),
+], ids=["broken-yaml", "no-app-servers"])
+def test_an_inventory_that_gives_no_host_says_why(content: str, said: str, project: Path, runs: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Ansible's own reason, not one message for every inventory mistake."""
+    broken = tmp_path / "team.yml"
+    broken.write_text(content)
+    assert main(["run", "scenario", "-i", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("runbook: error: the inventory matched no host for scenario") and err.count("\n") == 1
+    assert said in err, err

@@ -25,7 +25,8 @@ from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
-from runbook.runner import LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, output_tail
+from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, no_hosts_reason,
+                            output_tail)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
@@ -241,11 +242,13 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
     interrupt.flush()
 
     if outcome.no_hosts:
+        reason = no_hosts_reason(run_dir)
         record.discard(run_dir)
         rec.finish("error", ExitCode.BAD_INPUT)
         _warn(announcer.finish(rec, what="no host matched, nothing ran"))
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
-        raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts})")
+        said = f"; ansible-playbook said: {redactor.text(reason)}" if reason else ""
+        raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts}){said}")
     if outcome.interrupted:
         _after_interrupt(request, outcome, run_dir, redactor, progress, interrupt)
 

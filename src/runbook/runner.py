@@ -10,6 +10,7 @@ run, so extra vars never reach the run folder or the process list.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -270,6 +271,28 @@ def says_no_hosts(run_dir: Path) -> bool:
         if any(marker in text for marker in _NO_HOSTS_MARKERS):
             return True
     return False
+
+
+# What ansible-playbook warns when an inventory gives no host, most telling first.
+_INVENTORY_REASONS = (
+    re.compile(r"Failed to parse inventory with '[^']+' plugin: .*|Failed to parse .* with .* plugin.*"),
+    re.compile(r"Unable to parse .* as an inventory source"),
+    re.compile(r"Could not match supplied host pattern, ignoring: .*"),
+)
+
+
+def no_hosts_reason(run_dir: Path) -> str:
+    """Ansible's own words for why nothing matched (a parse error and the path tried first), or ""."""
+    try:
+        text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip().removeprefix("[WARNING]:").strip() for line in text.splitlines()]
+    for pattern in _INVENTORY_REASONS:
+        for line in lines:
+            if pattern.fullmatch(line):
+                return line[:300]
+    return ""
 
 
 def _clean_run_dir(run_dir: Path, redactor: Redactor) -> None:
