@@ -12,7 +12,7 @@ RUN := PATH=$(BIN):$$PATH
 S ?=
 JOBS ?= 2
 
-.PHONY: test demo lint syntax unit molecule integration deps venv engine images clean
+.PHONY: test demo lint syntax unit molecule integration deps venv engine images clean compat
 
 test:
 	@start=$$(date +%s); \
@@ -78,6 +78,12 @@ molecule: venv images
 
 integration: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q --durations=8
+
+# Not part of `make test` (about 12 minutes): the unit tests and molecule's outage scenario
+# on the oldest and the newest ansible-core that pyproject.toml's range admits, each in a venv
+# of its own locked like the main one (tools/compat.sh). Run it when the range or the lock moves.
+compat: venv images
+	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash tools/compat.sh
 
 # Not part of `make test`: times a rollback by the runbook's own commands against
 # rollback.yml on two identical test hosts, and a certificate renewal against an
