@@ -53,6 +53,7 @@ CASES = [
     ("resources.yml", {"reboot": "now", "stop": "worker"}, 'Refused reboot="now": give true or false'),
     ("security.yml", {"declared_at": "yesterday; reboot"}, 'Refused declared_at="yesterday; reboot": give now or a UTC time'),
     ("security.yml", {"lockdown_ports": "8080;reboot"}, 'Refused lockdown_ports="8080;reboot"'),
+    ("security.yml", {"lockdown_ports": "8080,0"}, 'Refused lockdown_ports="8080,0": port 0 cannot be denied'),
     ("unlock.yml", {"health_timeout": "soon"}, 'Refused health_timeout="soon"'),
     ("prevention.yml", {"rate": "10r/s;"}, 'Refused rate="10r/s;": give N r/s or N r/m, e.g. 10r/s.'),
     ("prevention.yml", {"burst": "0"}, 'Refused burst="0": give a whole number 1-99999.'),

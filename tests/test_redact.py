@@ -168,7 +168,9 @@ def _filter_plugin() -> ModuleType:
 @pytest.mark.parametrize(
     "name",
     ["password", "db_password", "DB_PASS", "STRIPE_SECRET_KEY", "api_key", "apiToken", "GITHUB_TOKEN",
-     "ssh_private_key", "dbpassword", "AUTH", "client_secret", "X-Api-Key", "spring.datasource.password", "Cookie"],
+     "ssh_private_key", "dbpassword", "AUTH", "client_secret", "X-Api-Key", "spring.datasource.password", "Cookie",
+     # a whole command line may carry a credential (redis-cli -a PW): security.yml's sessions_command
+     "sessions_command", "sessionsCommand"],
 )
 def test_names_that_look_secret(name: str) -> None:
     assert looks_secret(name)
@@ -178,7 +180,7 @@ def test_names_that_look_secret(name: str) -> None:
     "name",
     ["commit", "payments", "force_renewal", "passed", "bypass", "monkey", "changed", "host", "task_uuid", "stdout",
      "keyboard", "tokenizer", "max_tokens", "author", "KEY_ID", "aws_access_key_id", "PASSWORD_FILE", "ssh_key_path",
-     "STRIPE_PUBLISHABLE_KEY", "NEXT_PUBLIC_API_KEY", "Authorization", ""],
+     "STRIPE_PUBLISHABLE_KEY", "NEXT_PUBLIC_API_KEY", "Authorization", "command", "cmd", ""],
 )
 def test_names_that_do_not(name: str) -> None:
     assert not looks_secret(name)

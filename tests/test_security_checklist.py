@@ -77,3 +77,47 @@ def test_deadline_follows_the_hosts_zone_across_daylight_saving(tmp_path: Path) 
     checklist, _ = run_checklist(tmp_path, "2026-03-27T09:30:00Z", "Europe/Berlin")
     assert checklist["authority_deadline_utc"] == "2026-03-30 09:30 UTC"
     assert checklist["authority_deadline_host"] == "2026-03-30 11:30 CEST"
+
+
+SESSIONS_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: security_incident
+        tasks_from: sessions
+      vars:
+        security_incident_sessions_command: "{command}"
+        security_incident_compose_dir: "{cwd}"
+    - ansible.builtin.include_role:
+        name: security_incident
+        tasks_from: checklist
+    - ansible.builtin.copy:
+        content: "{{{{ {{'checklist': security_incident_checklist, 'failed': security_incident_sessions_failed}} | to_json }}}}"
+        dest: "{out}"
+"""
+
+
+def test_a_failing_sessions_command_keeps_the_checklist_and_never_shows_its_text(tmp_path: Path) -> None:
+    # A command that carries a password and fails (exit 3), as `redis-cli -a PW` would when redis is down.
+    password = "Sessions-PW-0a1b2c3d4e5f"
+    command = f"sh -c 'exit 3' redis-cli -a {password}"
+    out, stats = tmp_path / "result.json", tmp_path / "stats.json"
+    play = tmp_path / "play.yml"
+    play.write_text(SESSIONS_PLAY.format(command=command, cwd=tmp_path, out=out), encoding="utf-8")
+    (tmp_path / "callbacks").mkdir()
+    (tmp_path / "callbacks" / "keep_stats.py").write_text(CALLBACK.format(out=stats), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
+           "ANSIBLE_CALLBACK_PLUGINS": str(tmp_path / "callbacks"), "ANSIBLE_CALLBACKS_ENABLED": "keep_stats"}
+    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i", "localhost,",
+                          "-e", f"ansible_python_interpreter={sys.executable}", str(play)],
+                         check=True, capture_output=True, text=True, env=env, cwd=tmp_path)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["failed"] is True
+    (note,) = [line for line in result["checklist"]["done"] if line.startswith("Sessions")]
+    assert note.startswith("Sessions NOT invalidated: sessions_command failed (exit 3)")
+    assert any("data protection authority" in line for line in result["checklist"]["left_to_humans"])
+    published = json.dumps(json.loads(stats.read_text(encoding="utf-8")))
+    for text in (run.stdout + run.stderr, published):
+        assert password not in text and "redis-cli" not in text

@@ -86,6 +86,9 @@ _SECRET_WORDS = frozenset(
 _SECRET_SUFFIXES = ("password", "passwd", "secret", "token", "apikey")
 # Last words of names about a secret rather than holding one: KEY_ID, PASSWORD_FILE, TOKEN_URL.
 _NOT_SECRET_LAST_WORDS = frozenset({"id", "file", "path", "dir", "name", "url", "type", "length"})
+# Last words of names holding a whole command line (sessions_command), which may carry a
+# credential (`redis-cli -a PW`): the value is kept out like a secret's.
+_COMMAND_LAST_WORDS = frozenset({"command"})
 # Words of names whose values are public by design: STRIPE_PUBLISHABLE_KEY, NEXT_PUBLIC_API_KEY.
 _PUBLIC_WORDS = frozenset({"public", "publishable"})
 # Values that stay readable under a secret-looking name (flags and empty markers).
@@ -200,6 +203,8 @@ def looks_secret(name: str) -> bool:
     words = [word for word in _WORD_BREAK.split(_CAMEL.sub(r"\1_\2", name).lower()) if word]
     if not words or words[-1] in _NOT_SECRET_LAST_WORDS or _PUBLIC_WORDS.intersection(words):
         return False
+    if len(words) > 1 and words[-1] in _COMMAND_LAST_WORDS:
+        return True
     return any(word in _SECRET_WORDS or word.endswith(_SECRET_SUFFIXES) for word in words)
 
 

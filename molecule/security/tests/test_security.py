@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """After lockdown then unlock: the app is healthy with the rotated secret, the
-evidence bundle is root-only and holds no .env value, the lockdown is forgotten."""
+evidence bundle is root-only and holds no .env value, the lockdown is forgotten.
+The bundle keeps each stopped container's logs, inspect and diff, and the auth
+log has OpenSSH 10's sshd-session lines."""
+
+import json
 
 
 def test_health_answers_200(app):
@@ -29,3 +33,29 @@ def test_evidence_holds_no_env_value(host, app):
 
 def test_lockdown_forgotten(host):
     assert not host.file("/var/lib/runbook/firewall-lockdown.current").exists
+
+
+def _bundle(host):
+    (bundle,) = host.check_output("ls -d /var/lib/runbook/evidence/*/").split()
+    return bundle.rstrip("/")
+
+
+def test_evidence_keeps_each_containers_logs_inspect_and_diff_taken_while_stopped(host):
+    # The stack was stopped, not removed: each container's logs and state are in the bundle.
+    bundle = _bundle(host)
+    names = host.check_output("ls %s/containers", bundle).split()
+    api = [name[:-len(".log")] for name in names if name.endswith(".log") and "api" in name]
+    assert len(api) == 1, names
+    assert {f"{api[0]}.log", f"{api[0]}.inspect.json", f"{api[0]}.diff.txt"} <= set(names)
+    assert host.file(f"{bundle}/containers/{api[0]}.log").size > 0
+    (inspect,) = json.loads(host.file(f"{bundle}/containers/{api[0]}.inspect.json").content_string)
+    assert inspect["State"]["Running"] is False and inspect["State"]["Status"] == "exited"
+    # The environment's names are kept, never its values.
+    env = inspect["Config"]["Env"]
+    assert "JWT_SECRET=REDACTED" in env and all(entry.endswith("=REDACTED") for entry in env)
+
+
+def test_evidence_auth_log_has_opensshs_sshd_session_lines(host):
+    # prepare tried an SSH login from the client; OpenSSH 10 logs it from sshd-session.
+    auth = host.file(f"{_bundle(host)}/auth.log").content_string
+    assert "sshd-session" in auth and "10.99.0.2" in auth
