@@ -193,7 +193,8 @@ def test_the_app_user_never_needed_createdb(host):
     without CREATEDB: the check's own role made the scratch database."""
     assert host.check_output("runuser -u postgres -- psql -tAX -c %s",
                              "SELECT rolcreatedb FROM pg_roles WHERE rolname = 'echoelmusic'") == "f"
-    assert "runbook_restore" in host.file("/etc/runbook/pgpass").content_string
+    # The check's own line: any database (*), user runbook_restore (not the scratch database's name).
+    assert ":*:runbook_restore:" in host.file("/etc/runbook/pgpass").content_string
 
 
 def test_the_restore_check_loads_nothing_without_room_for_a_copy(host):
