@@ -137,3 +137,46 @@ def test_database_without_url(tmp_path):
 def test_database_scrub_hides_the_password():
     mod = load_module(DATABASE)
     assert mod.scrub(f"psql: error: password {PASSWORD} rejected\nmore", [PASSWORD]) == "psql: error: password ******** rejected"
+
+
+SERVICES = ROOT / "roles" / "payments_switch" / "library" / "payments_switch_services.py"
+
+
+def test_payments_services_reading_the_switch():
+    """Every service on the .env (as compose prints it, uninterpolated) or carrying the switch is named."""
+    mod = load_module(SERVICES)
+    config = {"services": {
+        "api": {"env_file": [{"path": "/srv/app/.env", "required": True}]},
+        "worker": {"env_file": ["/srv/app/.env"]},
+        "mailer": {"environment": {"PAYMENTS": "${ENABLE_STRIPE_PAYMENTS:-false}"}},
+        "cron": {"environment": ["ENABLE_STRIPE_PAYMENTS=$ENABLE_STRIPE_PAYMENTS"]},
+        "redis": {"environment": {"ENABLE_STRIPE_PAYMENTS_X": "1"}},
+        "web": {"env_file": [{"path": "/srv/app/web.env"}]},
+    }}
+    assert mod.reading_services(config, "/srv/app", "/srv/app/.env", "ENABLE_STRIPE_PAYMENTS") == [
+        "api", "cron", "mailer", "worker"]
+
+
+def test_payments_services_stale_and_not_running():
+    mod = load_module(SERVICES)
+    containers = [
+        {"Service": "api", "ID": "a1", "State": "running"},
+        {"Service": "worker", "ID": "w1", "State": "running"},
+        {"Service": "cron", "ID": "c1", "State": "exited"},
+        {"Service": "redis", "ID": "r1", "State": "running"},
+    ]
+    values = {"a1": "false", "w1": mod.switch_value(["A=b", "ENABLE_STRIPE_PAYMENTS=True"], "ENABLE_STRIPE_PAYMENTS"),
+              "c1": "true", "r1": "true"}
+    result = mod.summarise(["api", "cron", "worker"], containers, values, "false")
+    assert result == {"services": ["api", "cron", "worker"], "running": {"api": ["false"], "worker": ["true"]},
+                      "stale": ["worker"], "not_running": ["cron"]}
+    assert mod.summarise(["api", "worker"], containers, values, "")["stale"] == []
+    assert mod.switch_value(["ENABLE_STRIPE_PAYMENTS=sk_live_x"], "ENABLE_STRIPE_PAYMENTS") == "(other)"
+    assert mod.switch_value([], "ENABLE_STRIPE_PAYMENTS") == "(unset)"
+
+
+def test_payments_services_parse_ps_both_formats():
+    mod = load_module(SERVICES)
+    assert mod.parse_ps('{"ID": "a"}\n{"ID": "b"}\n') == [{"ID": "a"}, {"ID": "b"}]
+    assert mod.parse_ps('[{"ID": "a"}]') == [{"ID": "a"}]
+    assert mod.parse_ps("") == []

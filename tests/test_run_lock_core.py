@@ -78,3 +78,54 @@ def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     assert release.take_lock(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
+
+
+LOCK_MODULE = ROOT / "roles" / "runbook_lock" / "library" / "runbook_lock.py"
+
+
+def run_lock(tmp_path: Path, **args: object) -> dict:
+    """The runbook_lock module as Ansible runs it (a JSON args file), its JSON result."""
+    import os
+    import subprocess
+
+    from loading import module_command
+
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"state_dir": str(tmp_path / "state"), "heartbeat": False,
+                                                             **args}}))
+    proc = subprocess.run(module_command(LOCK_MODULE, args_file), capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+    return json.loads(proc.stdout)
+
+
+def test_a_lock_marked_rebooting_is_not_stale_until_its_deadline_and_taken_back_by_its_run(tmp_path: Path) -> None:
+    """Before a reboot the run marks its lock; a second run that would call the silent lock stale
+    (stale_after 0) waits and refuses naming the reboot; the same token takes it back and clears the mark."""
+    assert run_lock(tmp_path, token="aaaa1111", scenario="High CPU/RAM usage")["held"]
+    marked = run_lock(tmp_path, state="rebooting", token="aaaa1111", reboot_seconds=600)
+    assert marked["holder"]["rebooting_until"] > 0 and "rebooting the host" in marked["msg"]
+    second = run_lock(tmp_path, token="bbbb2222", stale_after=0, wait=1)
+    assert second.get("failed") and not second["held"]
+    assert "rebooting the host: the lock holds" in second["msg"]
+    assert json.loads((tmp_path / "state" / "run.lock" / "owner").read_text())["token"] == "aaaa1111"
+    stale = run_lock(tmp_path, state="released", stale_only=True, stale_after=0)
+    assert not stale["released"]  # unlock-stale leaves a rebooting run's lock alone
+    back = run_lock(tmp_path, token="aaaa1111", stale_after=0)
+    assert back["held"] and "rebooting_until" not in back["holder"]
+    owner = json.loads((tmp_path / "state" / "run.lock" / "owner").read_text())
+    assert owner["token"] == "aaaa1111" and "rebooting_until" not in owner
+    # Back to normal: a silent lock is stale again for a second run.
+    assert run_lock(tmp_path, token="cccc3333", stale_after=0)["took_over"]["token"] == "aaaa1111"
+
+
+def test_only_the_holder_marks_its_lock_rebooting(tmp_path: Path) -> None:
+    assert run_lock(tmp_path, token="aaaa1111")["held"]
+    refused = run_lock(tmp_path, state="rebooting", token="bbbb2222")
+    assert refused.get("failed") and "not this run's" in refused["msg"]
+
+
+def test_a_reboot_mark_past_its_deadline_no_longer_holds(tmp_path: Path) -> None:
+    assert lock.rebooting_left({"rebooting_until": 1}) == 0
+    assert lock.is_stale({"rebooting_until": 1}, 5.0, 1)
+    assert not lock.is_stale({"rebooting_until": 10 ** 12}, 5.0, 1)
+    assert not lock.is_stale(None, None, 1)

@@ -26,3 +26,9 @@ def test_renewed_by_the_standalone_authenticator_with_nginx_hooks(host):
     assert "authenticator = standalone" in conf
     assert "pre_hook = systemctl stop nginx" in conf
     assert "post_hook = systemctl start nginx" in conf
+
+
+def test_no_guard_left_behind(host):
+    """Each fallback disarmed its guard, and the guard of the killed run fired and went away."""
+    units = host.check_output("systemctl list-units --all --no-legend --plain 'runbook-certbot-nginx-guard-*'")
+    assert units == "", units

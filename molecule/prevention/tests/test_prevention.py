@@ -172,15 +172,39 @@ def test_the_engine_caps_json_logs_with_the_scenarios_values_and_live_restore(ho
 
 
 def test_the_restore_check_fails_loudly_when_it_cannot_restore(host):
-    """Without CREATEDB the check cannot make its scratch database: exit 1, one line that
-    says what to do, and the same line in the journal under the alerts' tag."""
-    assert host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE echoelmusic NOCREATEDB'").rc == 0
+    """Without CREATEDB the check's own role cannot make its scratch database: exit 1, one
+    line that says what to do (never "grant the app's user CREATEDB"), and the same line in
+    the journal under the alerts' tag."""
+    assert host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE runbook_restore NOCREATEDB'").rc == 0
     try:
         result = host.run("/usr/local/sbin/runbook-backup-check")
     finally:
-        host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE echoelmusic CREATEDB'")
+        host.run("runuser -u postgres -- psql -qX -c 'ALTER ROLE runbook_restore CREATEDB'")
     assert result.rc == 1
     assert "restore check FAILED: cannot create the scratch database runbook_restore_check" in result.stderr
-    assert "grant it CREATEDB, or set prevention_backup_check=false" in result.stderr
+    assert "as runbook_restore (the restore check's role runbook_restore needs LOGIN, CREATEDB" in result.stderr
+    assert "grant it CREATEDB" not in result.stderr
     time.sleep(1)
     assert "restore check FAILED" in host.check_output("journalctl -t runbook-alert --no-pager -o cat")
+
+
+def test_the_app_user_never_needed_createdb(host):
+    """The restore check ran (backup test above) with the app's internet-facing role left
+    without CREATEDB: the check's own role made the scratch database."""
+    assert host.check_output("runuser -u postgres -- psql -tAX -c %s",
+                             "SELECT rolcreatedb FROM pg_roles WHERE rolname = 'echoelmusic'") == "f"
+    # The check's own line: any database (*), user runbook_restore (not the scratch database's name).
+    assert ":*:runbook_restore:" in host.file("/etc/runbook/pgpass").content_string
+
+
+def test_the_restore_check_loads_nothing_without_room_for_a_copy(host):
+    """A database server whose disk would keep less than the reserve after a full copy:
+    the check refuses before it creates anything (here the reserve is set 10 GB above what
+    is free, as on a nearly full production server)."""
+    assert host.check_output("ls -1 /root/backups/ | grep -c 'db-.*dump$'") != "0"
+    free_mb = int(host.check_output("df -Pk /var/lib/postgresql | awk 'NR == 2 {print $4}'")) // 1024
+    result = host.run("RUNBOOK_BACKUP_CHECK_RESERVE_MB=%s /usr/local/sbin/runbook-backup-check", str(free_mb + 10240))
+    assert result.rc == 1, result.stdout
+    assert "restore check FAILED: not enough free space for a copy of echoelmusic" in result.stderr
+    assert "must stay free (prevention_backup_check_reserve_mb); nothing was loaded" in result.stderr
+    assert "restored into a scratch database" not in result.stdout

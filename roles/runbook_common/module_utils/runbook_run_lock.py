@@ -14,6 +14,12 @@ Layout under state_dir:
   run.lock.guard       flock()ed around every check-and-change of run.lock
   run.lock.seq         each new holder adds one
 
+Rebooting: before a run reboots the host its heartbeat dies with every other
+process, so the run first marks its lock `rebooting_until` (epoch seconds on
+the host's clock) in the owner file. Until then the lock is not stale, however
+old its heartbeat; the run takes it again after the reboot (same token),
+which clears the mark.
+
 Liveness: when the lock is taken, a small detached heartbeat process starts
 on the host. It touches run.lock/heartbeat while any process on the host
 carries the run's token in its environment (the playbooks set
@@ -124,6 +130,20 @@ def heartbeat_age(lock: str) -> float:
     return time.time() - newest
 
 
+def rebooting_left(holder: dict | None) -> float:
+    """Seconds the holder's reboot mark still holds the lock (0 when none or past), host clock."""
+    try:
+        until = float((holder or {}).get("rebooting_until") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(until - time.time(), 0.0)
+
+
+def is_stale(holder: dict | None, age: float | None, stale_after: float) -> bool:
+    """A held lock whose heartbeat is older than stale_after and whose run is not rebooting."""
+    return holder is not None and age is not None and age > stale_after and rebooting_left(holder) == 0
+
+
 def write_owner(lock: str, data: dict) -> None:
     temporary = os.path.join(lock, OWNER + ".tmp")
     with open(temporary, "w") as f:
@@ -178,6 +198,10 @@ def describe(holder: dict | None, age: float | None = None) -> str:
         holder.get("started") or "?", holder.get("token") or "?")
     if age is not None:
         text += ", last heartbeat %ds ago" % int(age)
+    left = rebooting_left(holder)
+    if left:
+        text += ", rebooting the host: the lock holds %ds more (until %s)" % (
+            int(left), datetime.fromtimestamp(float(holder["rebooting_until"]), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return text
 
 

@@ -34,7 +34,7 @@ description:
     (only when it still holds O(token)), deciding every age on the host's own clock.
 options:
   state_dir: {type: path, required: true, description: Where the lock lives (the contract's runbook_state_dir).}
-  state: {type: str, choices: [acquired, released], default: acquired, description: Take or give back.}
+  state: {type: str, choices: [acquired, released, rebooting], default: acquired, description: "Take, give back, or mark this run's lock as rebooting (not stale for O(reboot_seconds))."}
   token: {type: str, default: '', description: "This run's token (hex); acquiring without one makes one (returned as RV(token)); release only removes a lock holding it."}
   owner: {type: str, default: '', description: Who runs (user@controller), shown to a run that has to wait.}
   scenario: {type: str, default: '', description: The scenario that runs.}
@@ -46,6 +46,7 @@ options:
   stale_only: {type: bool, default: false, description: With state=released and no token, remove the lock only when stale.}
   leftovers_wait: {type: int, default: 20, description: On release, seconds to wait for the run's leftover processes before stopping them.}
   remove_state_dir: {type: bool, default: false, description: On release, remove state_dir when it is empty.}
+  reboot_seconds: {type: int, default: 900, description: "With state=rebooting: seconds (host clock) the lock stays held without a heartbeat; taking it again with the same token clears the mark."}
 """
 
 RETURN = r"""
@@ -66,8 +67,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.runbook_run_lock import (
-    BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, new_token, read_owner, read_seq,
-    remove_lock, start_heartbeat, take, write_owner)
+    BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, is_stale, new_token, read_owner,
+    read_seq, remove_lock, start_heartbeat, take, write_owner)
 
 
 def acquire(module: AnsibleModule) -> dict:
@@ -87,13 +88,16 @@ def acquire(module: AnsibleModule) -> dict:
             age = heartbeat_age(lock) if holder is not None else None
             if holder is not None and holder.get("token") == p["token"]:
                 # Taken again by the same run (after a reboot, say): its heartbeat
-                # may be gone with the old processes; start it again.
+                # may be gone with the old processes; start it again, and the
+                # reboot mark has done its work.
+                if holder.pop("rebooting_until", None) is not None:
+                    write_owner(lock, holder)
                 if p["heartbeat"] and not heartbeat_alive(lock, p["token"]):
                     holder = dict(holder, heartbeat_pid=start_heartbeat(lock, p["token"], p["env_name"], p["idle"]))
                     write_owner(lock, holder)
                 return dict(held=True, created_state_dir=False, took_over=None, holder=holder,
                             seq=read_seq(state_dir))
-            if holder is not None and age > p["stale_after"]:
+            if is_stale(holder, age, p["stale_after"]):
                 took_over = dict(holder, heartbeat_age=int(age))
                 remove_lock(lock)
                 holder = None
@@ -188,7 +192,7 @@ def release(module: AnsibleModule) -> dict:
         result = dict(held=False, released=False, holder=None, msg="no lock on this host")
     else:
         mine = bool(p["token"]) and holder.get("token") == p["token"]
-        stale = heartbeat_age(lock) > p["stale_after"]
+        stale = is_stale(holder, heartbeat_age(lock), p["stale_after"])
         if not (mine or (p["stale_only"] and not p["token"] and stale)):
             why = "it is not this run's" if p["token"] else "it is not stale (its run may be alive)"
             return dict(held=False, released=False, holder=holder,
@@ -214,11 +218,28 @@ def release(module: AnsibleModule) -> dict:
     return result
 
 
+def mark_rebooting(module: AnsibleModule) -> dict:
+    """Mark this run's lock as rebooting for `reboot_seconds` (host clock): not stale until then."""
+    p = module.params
+    lock = os.path.join(p["state_dir"], LOCK)
+    if not os.path.isdir(p["state_dir"]):
+        module.fail_json(msg="No run lock under %s to mark as rebooting: refusing to reboot without it." % p["state_dir"])
+    with Guard(p["state_dir"]):
+        holder = read_owner(lock)
+        if holder is None or holder.get("token") != p["token"] or not p["token"]:
+            module.fail_json(msg="The run lock is not this run's (%s): refusing to reboot without holding it."
+                             % describe(holder), held=False, holder=holder)
+        holder = dict(holder, rebooting_until=int(time.time()) + max(p["reboot_seconds"], 0))
+        write_owner(lock, holder)
+    return dict(held=True, holder=holder, seq=read_seq(p["state_dir"]),
+                msg="run lock marked rebooting: %s" % describe(holder))
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             state_dir=dict(type="path", required=True),
-            state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+            state=dict(type="str", choices=["acquired", "released", "rebooting"], default="acquired"),
             token=dict(type="str", default="", no_log=False),
             owner=dict(type="str", default=""),
             scenario=dict(type="str", default=""),
@@ -230,6 +251,7 @@ def main() -> None:
             stale_only=dict(type="bool", default=False),
             leftovers_wait=dict(type="int", default=20),
             remove_state_dir=dict(type="bool", default=False),
+            reboot_seconds=dict(type="int", default=900),
         ),
         supports_check_mode=True,
     )
@@ -254,6 +276,8 @@ def act(module: AnsibleModule) -> None:
         if result.get("took_over"):
             gone = result["took_over"]
             module.warn("Took over a stale lock (no heartbeat for %ss): %s" % (gone.get("heartbeat_age"), describe(gone)))
+    elif module.params["state"] == "rebooting":
+        result = mark_rebooting(module)
     else:
         result = release(module)
     module.exit_json(changed=False, **result)
