@@ -220,6 +220,7 @@ def test_while_a_lockdown_is_recorded_the_tail_is_archived_first(tmp_path):
     archive = Path(result["files"][0]["archive"])
     folder = Path(result["evidence"]["dir"])
     assert folder.parent == tmp_path / "evidence" and folder.name.endswith("Z-logs")
+    assert folder.stat().st_mode & 0o777 == 0o700 and folder.parent.stat().st_mode & 0o777 == 0o700
     assert archive == folder / (str(log).lstrip("/") + ".gz")
     assert gzip.decompress(archive.read_bytes()) == lines[-120:]  # the last 120 bytes are ten whole lines
     assert archive.stat().st_mode & 0o777 == 0o600

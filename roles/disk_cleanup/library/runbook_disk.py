@@ -339,6 +339,17 @@ def keep_tail(path, keep):
         os.close(fd)
 
 
+def private_dir(path):
+    """A directory only root reads (0700 whatever the umask), made when missing."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        if exc.errno in NO_ROOM:
+            raise NoRoom(str(exc)) from exc
+        raise
+
+
 def fsync_dir(path):
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -430,6 +441,8 @@ def logs(p, check_mode):
         else:
             if folder:
                 try:
+                    private_dir(p["evidence_dir"])
+                    private_dir(folder)
                     archived = archive_tail(f["path"], f["size"], p["archive_bytes"], entry["archive"])
                     write_index(folder, result["evidence"]["archives"] + [archived])
                 except NoRoom as exc:
