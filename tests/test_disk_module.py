@@ -6,6 +6,8 @@ early, and the lines a person reads. Real files for the host-side steps."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import time
 from pathlib import Path
@@ -32,22 +34,73 @@ def names(files: list[dict]) -> list[str]:
     return [f["path"].rsplit("/", 1)[1] for f in files]
 
 
-def test_old_backups_go_recent_ones_stay():
-    files = [backup("a.sql", 30), backup("b.sql", 8), backup("c.sql", 6.9), backup("d.sql", 1)]
-    delete, keep = disk.select_backups(files, NOW, 7)
-    assert names(delete) == ["a.sql", "b.sql"]
-    assert names(keep) == ["c.sql", "d.sql"]
+def valid(_file: dict) -> tuple[bool, str]:
+    return True, "not empty"
 
 
-def test_the_newest_backup_stays_whatever_its_age():
-    files = [backup("old.sql", 40), backup("newest.sql", 20), backup("older.sql", 50)]
-    delete, keep = disk.select_backups(files, NOW, 7)
-    assert names(keep) == ["newest.sql"]
-    assert sorted(names(delete)) == ["old.sql", "older.sql"]
+def flat(series: list[dict], key: str) -> list[str]:
+    return [name for entry in series for name in names(entry[key])]
+
+
+def test_old_backups_go_the_two_newest_valid_and_recent_ones_stay():
+    files = [backup("db-1.sql", 30), backup("db-2.sql", 8), backup("db-3.sql", 6.9), backup("db-4.sql", 1),
+             backup("db-5.sql", 0.5)]
+    series = disk.select_backups(files, NOW, 7, 2, valid)
+    assert flat(series, "valid") == ["db-5.sql", "db-4.sql"]
+    assert flat(series, "kept") == ["db-3.sql"]
+    assert flat(series, "deleted") == ["db-2.sql", "db-1.sql"]
+
+
+def test_the_newest_valid_backups_stay_whatever_their_age():
+    files = [backup("db-old.sql", 40), backup("db-new.sql", 20), backup("db-older.sql", 50)]
+    series = {entry["series"]: entry for entry in disk.select_backups(files, NOW, 7, 2, valid)}
+    assert list(series) == ["/b/db-new.sql", "/b/db-old.sql", "/b/db-older.sql"]  # no digits: three series
+    files = [backup("db-11.sql", 40), backup("db-12.sql", 20), backup("db-10.sql", 50)]
+    series = disk.select_backups(files, NOW, 7, 2, valid)
+    assert flat(series, "valid") == ["db-12.sql", "db-11.sql"]
+    assert flat(series, "deleted") == ["db-10.sql"]
+
+
+def test_an_empty_newer_file_never_costs_the_only_valid_backup():
+    """The issue's host: a valid 9-day-old dump, a corrupt .gz and a 0-byte file, both newer."""
+    files = [backup("db-20261127.sql.gz", 9), backup("db-20261204.sql.gz", 2), backup("db-20261205.sql.gz", 1, size=0)]
+    broken = {"db-20261204.sql.gz": (False, "gzip -t: unexpected end of file"), "db-20261205.sql.gz": (False, "empty")}
+    series = disk.select_backups(files, NOW, 7, 2, lambda f: broken.get(f["path"][3:], (True, "gzip -t passed")))
+    assert len(series) == 1 and series[0]["series"] == "/b/db-*.sql.gz"
+    assert flat(series, "valid") == ["db-20261127.sql.gz"]
+    assert flat(series, "deleted") == []
+    assert [(f["path"][3:], f["why"]) for f in series[0]["broken"]] == [
+        ("db-20261205.sql.gz", "empty"), ("db-20261204.sql.gz", "gzip -t: unexpected end of file")]
+
+
+def test_series_are_kept_apart_by_directory_and_name():
+    files = [backup("db-1.sql", 30), backup("db-2.sql", 20), backup("db-3.sql", 10),
+             backup("app-1.tar.gz", 30), {"path": "/b/sub/db-4.sql", "mtime": NOW - 40 * DAY, "size": 1}]
+    series = disk.select_backups(files, NOW, 7, 2, valid)
+    assert [entry["series"] for entry in series] == ["/b/app-*.tar.gz", "/b/db-*.sql", "/b/sub/db-*.sql"]
+    assert flat(series, "deleted") == ["db-1.sql"]
+
+
+def test_an_unchecked_backup_is_not_counted_as_valid_and_not_deleted():
+    files = [backup("x-1.dump", 10), backup("x-2.dump", 20), backup("x-3.dump", 30)]
+    series = disk.select_backups(files, NOW, 7, 2, lambda f: (None, "not checked: pg_restore is not installed"))
+    assert flat(series, "deleted") == [] and flat(series, "valid") == []
+    assert [f["checked"] for f in series[0]["broken"]] == [False, False, False]
 
 
 def test_no_backups_nothing_to_do():
-    assert disk.select_backups([], NOW, 7) == ([], [])
+    assert disk.select_backups([], NOW, 7, 2, valid) == []
+
+
+@pytest.mark.parametrize("data, keep, start", [
+    (b"aa\nbb\ncc\n", 100, 0),        # the whole file fits
+    (b"aa\nbb\ncc\n", 3, 6),          # exactly the last line
+    (b"aa\nbb\ncc\n", 4, 6),          # a line cut in two moves on to the next whole one
+    (b"aaaaaaaaaa\n", 5, 11),          # a line longer than the tail: no part of it is kept
+    (b"aaaaaaaaaa", 5, 5),              # no line ends in the tail: the tail as it is
+])
+def test_tail_start_keeps_whole_lines(data, keep, start):
+    assert disk.tail_start(lambda offset, n: data[offset:offset + n], len(data), keep) == start
 
 
 def test_logs_over_the_threshold_only():
@@ -104,28 +157,76 @@ def test_percent_rounds_up_like_df():
     assert disk.percent(0, 0) == 0
 
 
-def test_the_host_side_steps_on_real_files(tmp_path, monkeypatch):
+def test_the_host_side_steps_on_real_files(tmp_path):
     backups = tmp_path / "backups"
     (backups / "sub").mkdir(parents=True)
-    for name, days in [("a.sql", 10), ("sub/b.tar.gz", 9), ("c.sql", 1), ("notes.txt", 30)]:
+    for name, days in [("a-1.sql", 10), ("sub/b-1.tar.gz", 9), ("a-2.sql", 9), ("a-3.sql", 1), ("notes.txt", 30)]:
         path = backups / name
         path.write_bytes(b"x" * 10)
         os.utime(path, (time.time() - days * DAY,) * 2)
-    params = {"backup_dir": str(backups), "patterns": ["*.sql", "*.tar.gz"], "days": 7}
+    params = {"backup_dir": str(backups), "patterns": ["*.sql", "*.tar.gz"], "days": 7, "keep": 2, "recurse": False}
     dry = disk.backups(params, check_mode=True)
-    assert dry["freed"] == 20 and (backups / "a.sql").exists()
+    assert dry["freed"] == 10 and (backups / "a-1.sql").exists()
+    assert dry["skipped_dirs"] == [str(backups / "sub")]
     done = disk.backups(params, check_mode=False)
-    assert sorted(names(done["deleted"])) == ["a.sql", "b.tar.gz"]
-    assert sorted(p.name for p in backups.rglob("*") if p.is_file()) == ["c.sql", "notes.txt"]
+    assert names(done["deleted"]) == ["a-1.sql"]
+    assert sorted(p.name for p in backups.rglob("*") if p.is_file()) == ["a-2.sql", "a-3.sql", "b-1.tar.gz", "notes.txt"]
+    # Asked to, it searches the subdirectory too (its one backup is the newest valid of its series: kept).
+    deeper = disk.backups(dict(params, recurse=True), check_mode=False)
+    assert deeper["deleted"] == [] and deeper["skipped_dirs"] == []
 
+
+def test_gzip_backups_are_checked_with_gzip(tmp_path):
+    good, cut, empty = tmp_path / "db-1.sql.gz", tmp_path / "db-2.sql.gz", tmp_path / "db-3.sql.gz"
+    good.write_bytes(gzip.compress(b"CREATE TABLE t (id int);\n" * 1000))
+    cut.write_bytes(gzip.compress(os.urandom(20000))[:5000])
+    empty.write_bytes(b"")
+    check = [disk.check_backup({"path": str(p), "size": p.stat().st_size}) for p in (good, cut, empty)]
+    assert check[0] == (True, "gzip -t passed")
+    assert check[1][0] is False and check[1][1].startswith("gzip -t: ")
+    assert check[2] == (False, "empty")
+
+
+def test_logs_are_cut_to_their_last_lines_in_place(tmp_path):
     log = tmp_path / "access.log"
-    log.write_bytes(b"y" * 50)
+    lines = b"".join(b"line %06d\n" % n for n in range(1000))  # 12 bytes a line
+    log.write_bytes(lines)
     inode = log.stat().st_ino
+    params = {"globs": [str(tmp_path / "*.log")], "threshold": 100, "keep_bytes": 50, "archive": False,
+              "lockdown_file": str(tmp_path / "no-lockdown"), "evidence_dir": str(tmp_path / "evidence"),
+              "archive_bytes": 1 << 20}
+    dry = disk.logs(params, check_mode=True)
+    assert dry["files"][0]["kept"] == 48 and log.read_bytes() == lines
     with open(log, "ab") as handle:
-        result = disk.logs({"globs": [str(tmp_path / "*.log")], "threshold": 10}, check_mode=False)
-        handle.write(b"z")
-    assert result["freed"] == 50 and result["changed"]
-    assert log.stat().st_ino == inode and log.read_bytes().endswith(b"z")
+        result = disk.logs(params, check_mode=False)
+        handle.write(b"z\n")
+    assert result["changed"] and result["freed"] == len(lines) - 48
+    assert result["evidence"] == {"reason": "", "dir": "", "archives": []}
+    assert log.stat().st_ino == inode
+    assert log.read_bytes() == lines[-48:] + b"z\n"  # four whole lines, then what the writer appended
+    assert not (tmp_path / "evidence").exists()
+
+
+def test_while_a_lockdown_is_recorded_the_tail_is_archived_first(tmp_path):
+    log = tmp_path / "api.log"
+    lines = b"".join(b"line %06d\n" % n for n in range(1000))
+    log.write_bytes(lines)
+    lockdown = tmp_path / "firewall-lockdown.current"
+    lockdown.write_text("/var/lib/runbook/snapshots/x\n")
+    params = {"globs": [str(log)], "threshold": 100, "keep_bytes": 50, "archive": False,
+              "lockdown_file": str(lockdown), "evidence_dir": str(tmp_path / "evidence"), "archive_bytes": 120}
+    result = disk.logs(params, check_mode=False)
+    assert result["evidence"]["reason"] == "a lockdown is recorded (%s)" % lockdown
+    archive = Path(result["files"][0]["archive"])
+    folder = Path(result["evidence"]["dir"])
+    assert folder.parent == tmp_path / "evidence" and folder.name.endswith("Z-logs")
+    assert folder.stat().st_mode & 0o777 == 0o700 and folder.parent.stat().st_mode & 0o777 == 0o700
+    assert archive == folder / (str(log).lstrip("/") + ".gz")
+    assert gzip.decompress(archive.read_bytes()) == lines[-120:]  # the last 120 bytes are ten whole lines
+    assert archive.stat().st_mode & 0o777 == 0o600
+    index = json.loads((folder / "index.json").read_text())
+    assert [(entry["log"], entry["bytes"], entry["from"]) for entry in index] == [(str(log), 120, len(lines) - 120)]
+    assert log.read_bytes() == lines[-48:]
 
 
 def test_check_mode_probe_subtracts_what_the_cleanup_would_free(tmp_path):

@@ -25,12 +25,32 @@ def test_the_merge_adds_the_caps_and_live_restore_and_keeps_every_other_key():
     assert TEST_IMAGE_CONFIG == {"bridge": "none", "iptables": False, "log-driver": "json-file"}  # not mutated
 
 
-def test_the_merge_keeps_other_log_opts_and_replaces_another_driver():
+def test_the_merge_caps_local_and_keeps_it_and_its_other_log_opts():
     current = {"log-driver": "local", "log-opts": {"compress": "true", "max-size": "1g"}, "data-root": "/srv/docker"}
     merged = daemon.merge(current, "10m", 5)
-    assert merged["log-driver"] == "json-file"
+    assert merged["log-driver"] == "local"
     assert merged["log-opts"] == {"compress": "true", "max-size": "10m", "max-file": "5"}
     assert merged["data-root"] == "/srv/docker"
+
+
+def test_no_driver_set_means_json_file():
+    assert daemon.merge({"bridge": "none"}, "10m", 3)["log-driver"] == "json-file"
+    assert daemon.left_alone(daemon.driver_of({})) == ""
+
+
+@pytest.mark.parametrize("driver", ["journald", "syslog", "gelf", "none"])
+def test_a_driver_someone_chose_is_never_replaced(driver):
+    current = {"log-driver": driver, "log-opts": {"tag": "{{.Name}}"}, "bridge": "none"}
+    assert daemon.merge(current, "10m", 3) == current
+    assert daemon.left_alone(daemon.driver_of(current)).startswith("log-driver %s left alone" % driver)
+
+
+def test_containers_on_other_drivers_are_named():
+    inspected = [
+        {"Name": "/api", "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}}},
+        {"Name": "/worker", "HostConfig": {"LogConfig": {"Type": "journald", "Config": {}}}},
+    ]
+    assert daemon.other_drivers(inspected) == ["worker (journald)"]
 
 
 def test_a_merged_file_merges_to_itself():

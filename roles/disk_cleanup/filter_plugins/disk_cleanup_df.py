@@ -66,9 +66,35 @@ def disk_cleanup_summary(mounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: mount[key] for key in ("mount", "percent", "used", "avail")} for mount in mounts]
 
 
+def disk_cleanup_log_line(entry: dict[str, Any]) -> str:
+    """One cut log: its size, what stays, and where its tail was archived."""
+    line = "%s: %s, the last %s kept" % (entry["path"], human(entry["size"]), human(entry["kept"]))
+    return line + ("; archived to " + entry["archive"] if entry.get("archive") else "")
+
+
+def _names(files: list[dict[str, Any]]) -> str:
+    return ", ".join(file["path"].rsplit("/", 1)[-1] for file in files) or "none"
+
+
+def disk_cleanup_series_line(series: dict[str, Any], keep: int) -> str:
+    """One series of backups: the valid ones kept, and what happened to the others."""
+    valid = series["valid"]
+    line = "%s: %d valid kept (%s)" % (series["series"], len(valid), _names(valid))
+    if len(valid) < keep:
+        return line + "; fewer than %d valid, so nothing of this series is deleted" % keep
+    return line + "; %d within the retention kept, %d deleted" % (len(series["kept"]), len(series["deleted"]))
+
+
+def disk_cleanup_broken_line(file: dict[str, Any]) -> str:
+    return "%s (%s)" % (file["path"], file["why"])
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {"disk_cleanup_df": disk_cleanup_df, "disk_cleanup_lines": disk_cleanup_lines,
                 "disk_cleanup_line": disk_cleanup_line, "disk_cleanup_summary": disk_cleanup_summary,
                 "disk_cleanup_human": human,
-                "disk_cleanup_df_compare": disk_cleanup_df_compare}
+                "disk_cleanup_df_compare": disk_cleanup_df_compare,
+                "disk_cleanup_log_line": disk_cleanup_log_line,
+                "disk_cleanup_series_line": disk_cleanup_series_line,
+                "disk_cleanup_broken_line": disk_cleanup_broken_line}

@@ -4,9 +4,12 @@
 """The Docker engine's json log caps, read in one round trip (read-only).
 
 Reads daemon.json and merges into it what the runbook's "limit log size" asks
-(log-driver json-file, log-opts max-size and max-file) plus live-restore, so
-the engine can restart without stopping the containers; every other key is
-kept as it is. Reports whether the file must be written, whether the running
+(log-opts max-size and max-file, log-driver json-file when none is set) plus
+live-restore, so the engine can restart without stopping the containers;
+every other key is kept as it is. Caps apply only to the json-file and local
+drivers: a log driver someone chose (journald, syslog, ...) is left alone,
+and so is the file (`left_alone` says why). A daemon.json that is not a JSON
+object is never touched either: `problem` names it. Reports whether the file must be written, whether the running
 engine started before the file last changed (so it still runs an older
 configuration), whether live-restore is active now, whether this Docker can
 validate a file (`dockerd --validate`), whether the node is in a swarm
@@ -28,12 +31,17 @@ options:
 """
 
 RETURN = r"""
+problem: {description: Why daemon.json cannot be read (empty when it can); nothing is to be written then, type: str}
+driver: {description: The engine's default log driver as daemon.json sets it (json-file when unset), type: str}
+applies: {description: The caps apply to that driver (json-file or local), type: bool}
+left_alone: {description: What the caps leave alone and why (empty when they apply), type: str}
+other_drivers: {description: Running containers on a driver the caps do not cover (name and driver), type: list}
 current: {description: daemon.json as it is ({} when missing), type: dict}
 merged: {description: daemon.json as it should be, type: dict}
 write: {description: True when merged differs from current, type: bool}
 exists: {description: daemon.json exists, type: bool}
 mode: {description: daemon.json's mode (octal string), 0644 when missing, type: str}
-stale: {description: The running engine started before daemon.json last changed, type: bool}
+stale: {description: The caps apply and the running engine started before daemon.json last changed, type: bool}
 engine_pid: {description: The engine's pid (0 when not found), type: int}
 live_restore: {description: The running engine has live-restore on, type: bool}
 swarm: {description: The node's swarm state (inactive, active, ...), type: str}
@@ -57,13 +65,33 @@ def run(argv, timeout=30):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+CAPPED_DRIVERS = ("json-file", "local")
+
+
+def driver_of(config):
+    """The engine's default log driver as daemon.json sets it; the engine's own default is json-file."""
+    return str(config.get("log-driver") or "json-file")
+
+
 def merge(current, max_size, max_file):
-    """daemon.json with the json log caps and live-restore; every other key kept, other log-opts too."""
+    """daemon.json with the log caps and live-restore; every other key kept, other log-opts too.
+    A driver the caps do not cover (journald, syslog, ...) leaves the file as it is."""
+    driver = driver_of(current)
+    if driver not in CAPPED_DRIVERS:
+        return dict(current)
     merged = dict(current)
     opts = dict(current.get("log-opts") or {})
     opts.update({"max-size": max_size, "max-file": str(max_file)})
-    merged.update({"log-driver": "json-file", "log-opts": opts, "live-restore": True})
+    merged.update({"log-driver": driver, "log-opts": opts, "live-restore": True})
     return merged
+
+
+def left_alone(driver):
+    """Why the caps leave a driver alone ("" when they apply to it)."""
+    if driver in CAPPED_DRIVERS:
+        return ""
+    return ("log-driver %s left alone: someone chose it in daemon.json, and max-size/max-file apply only to "
+            "json-file or local; its own limits govern its size (journald: SystemMaxUse in journald.conf)" % driver)
 
 
 def parse_config(text):
@@ -95,6 +123,16 @@ def is_stale(engine_started, config_mtime, margin):
     if engine_started is None or config_mtime is None:
         return False
     return config_mtime > engine_started + margin
+
+
+def other_drivers(inspected):
+    """"name (driver)" of containers (docker inspect output) on a driver the caps do not cover."""
+    found = []
+    for item in inspected:
+        kind = ((item.get("HostConfig") or {}).get("LogConfig") or {}).get("Type") or ""
+        if kind and kind not in CAPPED_DRIVERS:
+            found.append("%s (%s)" % (item.get("Name", "").lstrip("/"), kind))
+    return sorted(found)
 
 
 def uncapped(inspected):
@@ -138,12 +176,17 @@ def main():
     )
     p = module.params
     exists = os.path.exists(p["config"])
+    problem = ""
     try:
         current = parse_config(read_text(p["config"])) if exists else {}
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        module.fail_json(msg="Refused: %s is not a JSON object (%s); fix it by hand first, nothing was changed."
-                         % (p["config"], exc))
-    merged = merge(current, p["max_size"], p["max_file"])
+        current = {}
+        problem = ("%s is not a JSON object (%s): the engine will refuse to start with it. Fix it by hand; "
+                   "it was left as it is." % (p["config"], exc))
+        module.warn(problem)
+    driver = driver_of(current)
+    applies = not problem and driver in CAPPED_DRIVERS
+    merged = merge(current, p["max_size"], p["max_file"]) if applies else current
     mode = "%04o" % (os.stat(p["config"]).st_mode & 0o7777) if exists else "0644"
     mtime = os.stat(p["config"]).st_mtime if exists else None
     pid, started = engine_started(p["pidfile"])
@@ -161,12 +204,17 @@ def main():
 
     module.exit_json(
         changed=False,
+        problem=problem,
+        driver="" if problem else driver,
+        applies=applies,
+        left_alone="" if problem else left_alone(driver),
+        other_drivers=other_drivers(inspected),
         current=current,
         merged=merged,
-        write=merged != current,
+        write=applies and merged != current,
         exists=exists,
         mode=mode,
-        stale=is_stale(started, mtime, p["margin"]),
+        stale=applies and is_stale(started, mtime, p["margin"]),
         engine_pid=pid,
         live_restore=bool(info.get("LiveRestoreEnabled")),
         swarm=str((info.get("Swarm") or {}).get("LocalNodeState") or "inactive"),
