@@ -31,8 +31,8 @@ def test_one_e_argument_carries_several_variables(argument: str, project: Path, 
 
 
 @pytest.mark.parametrize(("argument", "message"), [
-    ("commit='HEAD~2", "-e \"commit='HEAD~2\": a quote is not closed"),
-    ("commit=HEAD~2 justaword", "-e expects KEY=VALUE, got 'justaword'"),
+    ("commit='HEAD~2", "-e commit=\"'HEAD~2\" is not accepted"),  # one KEY=VALUE, not a commit
+    ("commit=HEAD~2 justaword", "-e commit='HEAD~2 justaword' is not accepted"),
     ('{"commit": ', "-e {...}: not a valid JSON or YAML mapping"),
     ("[1, 2]", "-e expects KEY=VALUE"),
     ("payments=on commit={{ lookup('pipe', 'id') }}", "-e commit: the value contains a template marker"),
@@ -142,3 +142,10 @@ def test_an_inventory_that_gives_no_host_says_why(content: str, said: str, proje
     err = capsys.readouterr().err
     assert err.startswith("runbook: error: the inventory matched no host for scenario") and err.count("\n") == 1
     assert said in err, err
+
+
+def test_a_value_with_blanks_stays_one_value(project: Path, runs: Path, inventory: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Words that are not all KEY=VALUE are one value, as the CLI always took them."""
+    assert main(["run", "scenario", "-i", str(inventory), "-e", "api_token=tok-a b-PLANTED -x"]) == 0
+    assert "PLANTED" not in json.dumps(only_record(runs))

@@ -89,8 +89,10 @@ def read_extra_vars(items: Iterable[str]) -> dict[str, Any]:
     """The -e arguments as ansible-playbook reads them, in order; the last value for a name wins.
 
     `@FILE` is a YAML or JSON mapping; an argument starting with `{` is an inline JSON or YAML
-    mapping; anything else is one or more `KEY=VALUE`, split at blanks with shell quoting
-    (`-e 'commit=abc no_cache=true'`, `-e 'msg="two words"'`).
+    mapping; anything else is `KEY=VALUE`, or several of them split at blanks with shell quoting
+    (`-e 'commit=abc no_cache=true'`, `-e 'msg="two words" x=1'`) when every word is one. An
+    argument whose words are not all KEY=VALUE is one KEY=VALUE whose value holds blanks
+    (`-e 'sessions_command=redis-cli -a PW FLUSHDB'`), as the CLI always took it.
     """
     result: dict[str, Any] = {}
     for item in items:
@@ -108,18 +110,18 @@ _ASSIGNED_NAME = re.compile(r"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)=")
 
 
 def _split_assignments(item: str) -> list[str]:
-    """`KEY=VALUE KEY=VALUE` split as a shell would; a template marker is refused first, by name."""
+    """The KEY=VALUE words of one -e argument; a template marker is refused first, by name."""
     found = [item.find(marker) for marker in TEMPLATE_MARKERS if marker in item]
     if found:  # refused before splitting (a template may hold blanks), naming the variable it is in
         names = [match for match in _ASSIGNED_NAME.finditer(item) if match.start() < min(found)]
         check_not_template(names[-1][1] if names else "(argument)", item)
     try:
         words = shlex.split(item)
-    except ValueError:
-        raise BadInput(f"-e {item!r}: a quote is not closed") from None
-    if not words:
-        raise BadInput(f"-e expects KEY=VALUE, got {item!r}")
-    return words
+    except ValueError:  # an unbalanced quote: not a list of assignments
+        return [item]
+    if len(words) > 1 and all(_ASSIGNED_NAME.match(word) for word in words):
+        return words
+    return [item]
 
 
 def _inline_mapping(item: str) -> dict[str, Any]:
