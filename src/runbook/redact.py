@@ -154,6 +154,8 @@ _CLIENT_PASSWORD = re.compile(
     r"(?P<value>[^\s\"']+)"
     r"|(?P<head2>\bredis-cli\b[^\r\n|;&]{0,200}?[ \t]-a[ \t]+)(?P<value2>[^\s\"']+)"
 )
+# Where a long option's unquoted value ends.
+_BLANK = re.compile(r"\s")
 # A long command-line option and its value after a blank: --db-password X (redacted when the
 # option's name looks secret; `--password=X` is an assignment and has its own rule).
 _LONG_OPTION = re.compile(r"(?<![A-Za-z0-9_-])--(?!no-)(?P<name>[A-Za-z][A-Za-z0-9_.-]*)[ \t]+(?=[^\s-])")
@@ -285,7 +287,7 @@ def _option_value_end(text: str, start: int) -> int:
     quoted = _QUOTED_VALUE.match(text, start)
     if quoted:
         return quoted.end()
-    end = re.compile(r"[\s]").search(text, start)
+    end = _BLANK.search(text, start)
     return end.start() if end else len(text)
 
 
