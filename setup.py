@@ -2,9 +2,9 @@
 """Build step: the wheel carries the project's Ansible content and collections.
 
 pyproject.toml holds the metadata; this adds one thing to setuptools' build_py:
-ansible.cfg, playbooks/ and roles/ (callback plugins, internal playbooks, role
-libraries and filter plugins included) are copied from the top of the work tree
-into runbook/_content, and the collections of requirements.yml are extracted
+ansible.cfg, playbooks/, roles/ and the project's own collection (runbook.ops, under
+collections/ansible_collections/) are copied from the top of the work tree into
+runbook/_content, and the collections of requirements.yml are extracted
 there from the `ansible` bundle wheel (tools/fetch_collections.py). So a `runbook`
 installed from the wheel finds everything next to itself (src/runbook/paths.py)
 while the repository keeps its layout. An editable install runs from the work
@@ -25,8 +25,17 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import fetch_collections  # noqa: E402  (tools/ is not a package)
 
-CONTENT = ("ansible.cfg", "playbooks", "roles")
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+CONTENT = ("ansible.cfg", "playbooks", "roles", "collections/ansible_collections/runbook")
+SKIP_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+
+def skip(folder: str, names: list[str]) -> set[str]:
+    """Caches, and playbooks/collections: a symlink to ../collections in the work tree (a wheel
+    cannot hold a symlink; the installed CLI puts _content/collections on the path itself)."""
+    skipped = set(SKIP_NAMES(folder, names))
+    if Path(folder).name == "playbooks" and "collections" in names:
+        skipped.add("collections")
+    return skipped
 
 
 class BuildWithContent(build_py):
@@ -40,7 +49,7 @@ class BuildWithContent(build_py):
         for name in CONTENT:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, target / name, ignore=SKIP)
+                shutil.copytree(source, target / name, ignore=skip)
             else:
                 shutil.copy2(source, target / name)
         fetch_collections.install(target / "collections", fetch_collections.required())

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Load a Python file that is not part of a package (a role's module or filter plugin, a tool) by its path.
+"""Load a Python file that is not part of a package (a plugin of the runbook.ops collection, a tool) by its path.
 
-Role modules import shared helpers from roles/runbook_common/module_utils as
-``ansible.module_utils.<name>``, the way Ansible ships them; here that folder is
-added to the package's search path, as Ansible does for a loaded role.
+The collection's modules import their shared code as
+``ansible_collections.runbook.ops.plugins.module_utils.<name>``, the way Ansible
+ships it; pytest puts ``collections/`` on ``sys.path`` (pyproject.toml,
+``pythonpath``), so that import works here as it does on a host.
 """
 
 from __future__ import annotations
@@ -13,26 +14,22 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import ansible.module_utils
+ROOT = Path(__file__).resolve().parent.parent
+COLLECTIONS = ROOT / "collections"
+PLUGINS = COLLECTIONS / "ansible_collections" / "runbook" / "ops" / "plugins"
+MODULES = PLUGINS / "modules"
+FILTERS = PLUGINS / "filter"
 
-MODULE_UTILS = Path(__file__).resolve().parent.parent / "roles" / "runbook_common" / "module_utils"
-
-# Runs a role module as a script with the role module_utils importable:
-#   python -c RUN_MODULE MODULE_UTILS MODULE ARGS_FILE
+# Runs a collection module as a script with the collection importable:
+#   python -c RUN_MODULE COLLECTIONS MODULE ARGS_FILE
 RUN_MODULE = (
-    "import runpy, sys, ansible.module_utils as utils; "
-    "utils.__path__.append(sys.argv[1]); sys.argv = sys.argv[2:]; "
+    "import runpy, sys; "
+    "sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[2:]; "
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
 
-def use_role_module_utils() -> None:
-    if str(MODULE_UTILS) not in ansible.module_utils.__path__:
-        ansible.module_utils.__path__.append(str(MODULE_UTILS))
-
-
 def load_module(path: Path, name: str | None = None) -> ModuleType:
-    use_role_module_utils()
     spec = importlib.util.spec_from_file_location(name or path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -41,5 +38,5 @@ def load_module(path: Path, name: str | None = None) -> ModuleType:
 
 
 def module_command(path: Path, args_file: Path) -> list[str]:
-    """argv that runs a role module as Ansible would (its arguments in a JSON file)."""
-    return [sys.executable, "-c", RUN_MODULE, str(MODULE_UTILS), str(path), str(args_file)]
+    """argv that runs a collection module as Ansible would (its arguments in a JSON file)."""
+    return [sys.executable, "-c", RUN_MODULE, str(COLLECTIONS), str(path), str(args_file)]

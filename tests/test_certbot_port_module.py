@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from loading import load_module
+from loading import MODULES, load_module
 
 ROOT = Path(__file__).resolve().parent.parent
-port = load_module(ROOT / "roles" / "certbot_renew" / "library" / "certbot_renew_port.py")
+port = load_module(MODULES / "certbot_renew_port.py")
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from loading import load_module
+from loading import FILTERS, MODULES, load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "diagnose"
 
 
-probe = load_module(ROLE / "library" / "runbook_diagnose.py", "runbook_diagnose")
-report = load_module(ROLE / "filter_plugins" / "diagnose_report.py", "diagnose_report")
+probe = load_module(MODULES / "runbook_diagnose.py", "runbook_diagnose")
+report = load_module(FILTERS / "diagnose_report.py", "diagnose_report")
 
 # df -P -k -T on a test host: its / is an overlay, Docker bind-mounts /etc/hosts,
 # the containers' root file systems are overlays under /var/lib/docker.

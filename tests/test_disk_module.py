@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from loading import load_module
+from loading import FILTERS, MODULES, load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "disk_cleanup"
 DAY = 86400
 
 
-disk = load_module(ROLE / "library" / "runbook_disk.py", "runbook_disk")
-filters = load_module(ROLE / "filter_plugins" / "disk_cleanup_df.py", "disk_cleanup_df")
+disk = load_module(MODULES / "runbook_disk.py", "runbook_disk")
+filters = load_module(FILTERS / "disk_cleanup_df.py", "disk_cleanup_df")
 
 NOW = 1_800_000_000
 

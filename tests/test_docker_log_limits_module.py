@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loading import load_module
+from loading import MODULES, load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "docker_log_limits"
-daemon = load_module(ROLE / "library" / "runbook_docker_daemon.py", "runbook_docker_daemon")
+daemon = load_module(MODULES / "runbook_docker_daemon.py", "runbook_docker_daemon")
 
 TEST_IMAGE_CONFIG = {"bridge": "none", "iptables": False, "log-driver": "json-file"}
 

@@ -27,12 +27,13 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "requirements.yml", "ansible.cfg",
-           "tools/fetch_collections.py", "src/runbook", "playbooks", "roles")
+           "tools/fetch_collections.py", "src/runbook", "playbooks", "roles", "collections")
 IN_WHEEL = ("runbook/_content/ansible.cfg", "runbook/_content/playbooks/outage.yml",
             "runbook/_content/playbooks/internal/release_lock.yml",
             "runbook/_content/playbooks/callback_plugins/runbook_guard.py",
-            "runbook/_content/roles/runbook_lock/library/runbook_lock.py",
-            "runbook/_content/roles/runbook_common/filter_plugins/runbook_redact.py",
+            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/modules/runbook_lock.py",
+            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/filter/runbook_redact.py",
+            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/callback/runbook_guard.py",
             "runbook/_content/collections/ansible_collections/community/docker/MANIFEST.json",
             "runbook/_content/collections/ansible_collections/ansible/posix/MANIFEST.json")
 

@@ -69,5 +69,10 @@ def test_shipped_collections_come_first_in_the_installed_case(
     assert envvars(tmp_path)["ANSIBLE_COLLECTIONS_PATH"].startswith(f"{tmp_path / 'collections'}:~/.ansible")
 
 
-def test_a_work_tree_leaves_the_collections_path_alone() -> None:
-    assert "ANSIBLE_COLLECTIONS_PATH" not in envvars(ROOT)
+def test_a_work_tree_puts_its_own_collection_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATH", raising=False)
+    assert envvars(ROOT)["ANSIBLE_COLLECTIONS_PATH"].startswith(f"{ROOT / 'collections'}:")
+
+
+def test_a_folder_without_collections_leaves_the_path_alone(tmp_path: Path) -> None:
+    assert "ANSIBLE_COLLECTIONS_PATH" not in envvars(tmp_path)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from loading import load_module, module_command
+from loading import MODULES, load_module, module_command
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYMENTS = ROOT / "roles" / "payments_switch" / "library" / "payments_switch_env.py"
-DATABASE = ROOT / "roles" / "database_check" / "library" / "database_check_probe.py"
+PAYMENTS = MODULES / "payments_switch_env.py"
+DATABASE = MODULES / "database_check_probe.py"
 SECRET = "sk_test_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
 PASSWORD = "pw-Zq8v7Xr6Wt5Ys4"
 ENV = f"""NODE_ENV=production
@@ -139,7 +139,7 @@ def test_database_scrub_hides_the_password():
     assert mod.scrub(f"psql: error: password {PASSWORD} rejected\nmore", [PASSWORD]) == "psql: error: password ******** rejected"
 
 
-SERVICES = ROOT / "roles" / "payments_switch" / "library" / "payments_switch_services.py"
+SERVICES = MODULES / "payments_switch_services.py"
 
 
 def test_payments_services_reading_the_switch():

@@ -9,13 +9,13 @@ from types import ModuleType
 
 import pytest
 
-from loading import load_module
+from loading import FILTERS, load_module
 
 from runbook.redact import REDACTED, Redactor, looks_secret, mask, redact_text, strip_ansi
 
 SECRET = "hunter2-correct-horse"
 ROOT = Path(__file__).resolve().parents[1]
-FILTER_PLUGIN = ROOT / "roles" / "runbook_common" / "filter_plugins" / "runbook_redact.py"
+FILTER_PLUGIN = FILTERS / "runbook_redact.py"
 SHA = "3f2a9c1d4e5b6a79801122334455667788990abc"
 DIGEST = "sha256:" + "9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
 SENTRY_KEY = "0123456789abcdef0123456789abcdef"

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loading import load_module
+from loading import FILTERS, MODULES, load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "resources_relief"
 
 
-res = load_module(ROLE / "library" / "runbook_resources.py", "runbook_resources")
-lines = load_module(ROLE / "filter_plugins" / "resources_relief_lines.py", "resources_relief_lines")
+res = load_module(MODULES / "runbook_resources.py", "runbook_resources")
+lines = load_module(FILTERS / "resources_relief_lines.py", "resources_relief_lines")
 
 # docker stats --no-stream --format json on a test host (Docker 26), api holding 217 MiB of a 256 MiB limit.
 STATS = [

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The run lock's shared code (roles/runbook_common/module_utils/runbook_run_lock.py) and the
+"""The run lock's shared code (the runbook.ops collection's module_utils/runbook_run_lock.py) and the
 probe's refusals (runbook_release): taking the lock in the probe's round trip only when it is
 free and nobody took it since the probe read it, and never when the probe refuses."""
 
@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loading import load_module, use_role_module_utils
+from loading import MODULES, load_module
 
 ROOT = Path(__file__).resolve().parent.parent
-use_role_module_utils()
-from ansible.module_utils import runbook_run_lock as lock  # noqa: E402
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_run_lock as lock  # noqa: E402
 
-release = load_module(ROOT / "roles" / "runbook_common" / "library" / "runbook_release.py")
+release = load_module(MODULES / "runbook_release.py")
 
 
 def take(state_dir: Path, seen_seq: int) -> dict | None:
@@ -80,7 +79,7 @@ def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:
     assert release.take_lock(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
 
 
-LOCK_MODULE = ROOT / "roles" / "runbook_lock" / "library" / "runbook_lock.py"
+LOCK_MODULE = MODULES / "runbook_lock.py"
 
 
 def run_lock(tmp_path: Path, **args: object) -> dict:

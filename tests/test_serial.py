@@ -2,7 +2,7 @@
 """runbook_serial: the play's batch size, from -e or the inventory (group_vars/host_vars), checked.
 
 Ansible templates `serial` before any host's variables exist; the playbooks read it
-through playbooks/lookup_plugins/runbook_serial.py, which reads the run's inventory.
+through the runbook.ops.runbook_serial lookup, which reads the run's inventory.
 These tests run the real ansible-playbook on hosts that are never contacted (a debug
 task runs on the controller) and count the batches Ansible made.
 """
@@ -19,12 +19,12 @@ import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 
-from loading import load_module
+from loading import PLUGINS, load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
-LOOKUP = load_module(ROOT / "playbooks" / "lookup_plugins" / "runbook_serial.py", "runbook_serial_lookup")
-SERIAL_LINE = "{{ lookup('runbook_serial', runbook_serial | default('')) }}"
+LOOKUP = load_module(PLUGINS / "lookup" / "runbook_serial.py", "runbook_serial_lookup")
+SERIAL_LINE = "{{ lookup('runbook.ops.runbook_serial', runbook_serial | default('')) }}"
 HOSTS = ("fleet-a", "fleet-b", "fleet-c", "fleet-d")
 
 
@@ -60,7 +60,7 @@ def test_every_playbook_with_batches_reads_runbook_serial_and_stops_on_a_failed_
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_LOOKUP_PLUGINS=str(ROOT / "playbooks" / "lookup_plugins"))
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
     return subprocess.run([PLAYBOOK, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 

@@ -3,7 +3,7 @@
 header; no --tags/--skip-tags combination skips the input checks or the run lock.
 
 ansible-playbook --list-tags/--list-tasks show what a tag selection runs
-without any host; the guard (playbooks/callback_plugins/runbook_guard.py)
+without any host; the guard (runbook.ops.runbook_guard, also next to the playbooks)
 refuses the only selections that would skip `always` tasks.
 """
 

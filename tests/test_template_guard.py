@@ -3,7 +3,7 @@
 
 ansible-core 2.19 trusts every -e value as a template: `-e commit={{ lookup('pipe', ...) }}`
 would run the lookup on the controller the first time `commit` is used. The
-runbook_guard callback plugin (playbooks/callback_plugins/runbook_guard.py)
+runbook_guard callback plugin (runbook.ops.runbook_guard, loaded next to the playbooks)
 refuses such values with exit 2 and one line on stderr before any play starts.
 
 These tests run the real ansible-playbook. The inventory is a Docker container
@@ -219,6 +219,18 @@ def test_plain_value_is_not_refused(inventory: str) -> None:
     result = run("-i", inventory, "playbooks/rollback.yml", "-e", "commit=HEAD~1")
     output = result.stdout + result.stderr
     assert GUARD_TEXT not in output
+    assert re.search(r"TASK \[Check the inputs before anything changes\].*?\nok: \[" + HOST + r"\]",
+                     result.stdout, re.S), output[-3000:]
+
+
+def test_plain_value_from_another_directory_loads_the_guard_and_the_collection(
+        inventory: str, tmp_path: Path) -> None:
+    """No ansible.cfg of the repo (a team's own setup): the guard next to the playbooks loads
+    without a warning, and the playbook finds runbook.ops through playbooks/collections."""
+    result = run("-i", inventory, str(ROOT / "playbooks" / "rollback.yml"), "-e", "commit=HEAD~1", cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert "Failed to load callback plugin" not in output
+    assert "runbook.ops" not in result.stderr, output[-3000:]
     assert re.search(r"TASK \[Check the inputs before anything changes\].*?\nok: \[" + HOST + r"\]",
                      result.stdout, re.S), output[-3000:]
 

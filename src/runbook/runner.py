@@ -159,8 +159,8 @@ def envvars(project: Path) -> dict[str, str]:
 
 
 def collections_path(project: Path) -> str | None:
-    """The collections an installed wheel ships (runbook/_content/collections) first, then
-    the usual ones; None in a work tree, whose venv has them in site-packages."""
+    """The project's collections (runbook.ops; in an installed wheel also the ones it ships,
+    runbook/_content/collections) first, then the usual ones; None without that folder."""
     shipped = project / "collections"
     if not (shipped / "ansible_collections").is_dir():
         return None

@@ -64,7 +64,7 @@ MAX_FORKS = 100
 # Jinja's markers: a value holding one would be evaluated as a template on the host.
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _TOKEN = re.compile(r"[0-9a-fA-F]{8,64}")
-# runbook_serial, as the playbooks' lookup (playbooks/lookup_plugins/runbook_serial.py) accepts it.
+# runbook_serial, as the playbooks' lookup (runbook.ops.runbook_serial) accepts it.
 SERIAL = re.compile(r"[1-9][0-9]{0,5}|([1-9][0-9]?|100)%")
 SERIAL_ACCEPTED = "a number of hosts per batch (1 or more) or a percentage of them (1% to 100%)"
 _TRUE = ("true", "yes")

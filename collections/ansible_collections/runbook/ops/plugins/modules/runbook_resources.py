@@ -27,7 +27,7 @@ options:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
 
 UNITS = {"B": 1, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4,
          "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3, "TB": 1000 ** 4}

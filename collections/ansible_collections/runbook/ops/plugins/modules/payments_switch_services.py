@@ -29,7 +29,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
 
 SWITCH_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off", "")
 

@@ -25,7 +25,7 @@ import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_env import parse_env
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_env import parse_env
 
 SECRET_KEY = "STRIPE_SECRET_KEY"
 PUBLISHABLE_KEY = "STRIPE_PUBLISHABLE_KEY"

@@ -28,8 +28,8 @@ from typing import Any
 try:
     from runbook.redact import redact_text
 except ImportError:
-    # roles/diagnose/filter_plugins/diagnose_report.py -> the repository's src/
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
+    # collections/ansible_collections/runbook/ops/plugins/filter/ -> the repository's src/
+    sys.path.insert(0, str(Path(__file__).resolve().parents[6] / "src"))
     from runbook.redact import redact_text
 
 CONTAINER_KEYS = ("name", "state", "since", "restarts", "health")

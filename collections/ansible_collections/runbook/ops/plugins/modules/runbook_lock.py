@@ -66,7 +66,7 @@ import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_run_lock import (
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import (
     BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, is_stale, new_token, read_owner,
     read_seq, remove_lock, start_heartbeat, take, write_owner)
 

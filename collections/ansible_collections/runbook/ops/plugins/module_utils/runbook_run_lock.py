@@ -4,8 +4,8 @@
 runbook_lock (role runbook_lock) takes it, waiting, and gives it back;
 runbook_release (this role) takes it in the same round trip as its probe when
 the lock is free and there is work to do. Modules import it as
-``ansible.module_utils.runbook_run_lock``; Ansible ships it with a module when
-the role runbook_common is loaded (a dependency of the calling role).
+``ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock``; Ansible ships it
+with every module of the collection that imports it.
 
 Layout under state_dir:
   run.lock/            the lock (mkdir is atomic)

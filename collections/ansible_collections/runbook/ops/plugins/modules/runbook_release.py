@@ -97,7 +97,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_run_lock import lock_state, new_token, take_if_untouched
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import lock_state, new_token, take_if_untouched
 
 LEDGER = "releases.jsonl"
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")

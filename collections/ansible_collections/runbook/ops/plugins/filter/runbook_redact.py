@@ -23,8 +23,8 @@ from ansible.errors import AnsibleTypeError
 try:
     from runbook.redact import redact_text
 except ImportError:
-    # roles/runbook_common/filter_plugins/runbook_redact.py -> the repository's src/
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
+    # collections/ansible_collections/runbook/ops/plugins/filter/ -> the repository's src/
+    sys.path.insert(0, str(Path(__file__).resolve().parents[6] / "src"))
     from runbook.redact import redact_text
 
 

@@ -29,7 +29,7 @@ import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_env import parse_env
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_env import parse_env
 
 
 def connection(url):

@@ -75,7 +75,7 @@ import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
 
 DAY = 86400
 PROJECT_LABEL = "com.docker.compose.project"

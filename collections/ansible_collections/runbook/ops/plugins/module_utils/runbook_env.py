@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Reading an app's env file (.env): shared by the roles' modules.
 
-Modules import it as ``ansible.module_utils.runbook_env``; Ansible ships it with
-the module when the role runbook_common is loaded (a dependency of the role).
+Modules import it as
+``ansible_collections.runbook.ops.plugins.module_utils.runbook_env``; Ansible ships it
+with every module of the collection that imports it.
 """
 
 from __future__ import annotations
