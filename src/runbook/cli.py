@@ -262,7 +262,7 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
     rec.finish(outcome.result(), int(code))
     rec.escalation_contacts = redactor.data(announcer.contacts())
     rec.warnings = _warnings_of(run_dir, redactor)
-    facts = report.read_facts(run_dir)
+    facts = report.read_facts(run_dir, rec.published)
     report_path = report.write_report(run_dir, rec, facts, redactor)
     _save(run_dir, rec, redactor)
 

@@ -25,7 +25,8 @@ from typing import Any
 from runbook import deadline, escalation
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
-from runbook.recovery import HEALTH_ROLE, Recovery, measure
+from runbook import recovery as recovery_values
+from runbook.recovery import HEALTH_ROLE, Recovery
 from runbook.redact import Redactor
 
 GENERATED_FILE = "report.generated.md"
@@ -91,7 +92,8 @@ class RunFacts:
         return [step.result for step in self.steps]
 
 
-def read_facts(run_dir: Path) -> RunFacts:
+def read_facts(run_dir: Path, published: dict[str, Any] | None = None) -> RunFacts:
+    """The run's steps from its kept events; its time to recover from what it published."""
     events = read_events(run_dir)
     steps = []
     for event in events:
@@ -101,13 +103,13 @@ def read_facts(run_dir: Path) -> RunFacts:
         data = event.get("event_data") or {}
         steps.append(Step(result, str(data.get("role") or ""),
                           str(data.get("resolved_action") or data.get("task_action") or "")))
-    return RunFacts(steps, measure(events))
+    return RunFacts(steps, recovery_values.from_published(published or {}))
 
 
 def write_report(run_dir: Path, record: RunRecord, facts: RunFacts | None = None,
                  redactor: Redactor | None = None) -> Path:
     """(Re)write the report; returns the file written: report.md, or report.generated.md beside an edited one."""
-    facts = facts or read_facts(run_dir)
+    facts = facts or read_facts(run_dir, record.published)
     fresh = render(record, facts, redactor or Redactor())
     path = run_dir / REPORT_FILE
     text = fresh
@@ -415,7 +417,7 @@ def _log_errors(logs: Any) -> list[str]:
 
 def published(values: dict[str, Any]) -> list[str]:
     shown = {key: value for key, value in values.items()
-             if key != PLAY_HOSTS
+             if key not in (PLAY_HOSTS, recovery_values.KEY)
              and not (key == "diagnosis" and diagnosis_hosts(values))
              and not (key == deadline.KEY and deadline.deadlines(values))}
     if not shown:
