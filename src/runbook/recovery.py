@@ -67,7 +67,7 @@ class Recovery:
             return "not measured (no health check failed)"
         if self.healthy_at is None:
             return f"not recovered (first seen down {_clock(self.down_at)} UTC, not healthy at the last check)"
-        return (f"{_seconds_text(self.seconds)} (first seen down {_clock(self.down_at)}, "
+        return (f"{seconds_text(self.seconds)} (first seen down {_clock(self.down_at)}, "
                 f"healthy again {_clock(self.healthy_at)} UTC)")
 
 
@@ -121,7 +121,7 @@ def _clock(moment: datetime) -> str:
     return f"{moment.astimezone(timezone.utc):%H:%M:%S}"
 
 
-def _seconds_text(seconds: float | None) -> str:
+def seconds_text(seconds: float | None) -> str:
     if seconds is None:
         return "unknown"
     if seconds < 60:

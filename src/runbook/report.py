@@ -26,7 +26,7 @@ from runbook import deadline, escalation
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
 from runbook import recovery as recovery_values
-from runbook.recovery import HEALTH_ROLE, Recovery
+from runbook.recovery import HEALTH_ROLE, Recovery, seconds_text
 from runbook.redact import Redactor
 
 GENERATED_FILE = "report.generated.md"
@@ -144,11 +144,17 @@ def merge(existing: str, fresh: str) -> str | None:
     return _BLOCK.sub(lambda match: new_blocks[match["name"]], existing)
 
 
+def generated_block(name: str, lines: list[str], redactor: Redactor) -> str:
+    """Lines the tool writes (redacted) between markers that carry their digest, so a later
+    rewrite replaces them only while nobody edited them."""
+    body = redactor.text("\n".join(lines)).strip("\n")
+    return "\n".join([_START.format(name=name, digest=_digest(body)), body, _END.format(name=name)])
+
+
 def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
     """The whole report: generated blocks (redacted, with their digests) between the human sections."""
     def block(name: str, lines: list[str]) -> str:
-        body = redactor.text("\n".join(lines)).strip("\n")
-        return "\n".join([_START.format(name=name, digest=_digest(body)), body, _END.format(name=name)])
+        return generated_block(name, lines, redactor)
 
     parts = [
         f"# Incident Report: {record.title}",
@@ -168,7 +174,7 @@ def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
         "- Downtime: _XX minutes_ (the time to recover above is what the health checks saw)",
         "- Users affected: _~XXX_",
         "- Data loss: _Yes/No_",
-        "- Financial impact: _EUR XXX_",
+        "- Financial impact: _To be filled in._",
         "",
         block("resolution", ["## Resolution", "", *resolution(facts.results)]),
         "",
@@ -207,6 +213,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         ("Started", f"{started:%Y-%m-%d %H:%M:%S} UTC"),
         ("Mode", "check (dry run, nothing changed)" if record.check else "live"),
         ("Result", f"**{result_text(record)}**"),
+        ("Tool", f"runbook {record.runbook_version or 'unknown'} (ansible-core {record.ansible_core_version or 'unknown'})"),
     ]
     return [
         f"<!-- Written by `runbook` from run {record.run_id}. `runbook report {record.run_id}` rewrites "
@@ -214,6 +221,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         "",
         f"**Date:** {started:%Y-%m-%d}",
         *([f"**Incident:** {record.incident}"] if record.incident else []),
+        f"**Duration:** {_duration(facts)}",
         f"**Time to recover:** {facts.recovery.text()}",
         f"**Automation's own time:** {format_duration(record.duration)} (how long the run took, "
         "not how long the service was down)",
@@ -228,6 +236,14 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         summary(record),
         *_preceded_by_blank(deadline.section(record.published)),
     ]
+
+
+def _duration(facts: RunFacts) -> str:
+    """The template's Duration: how long the service was down, as far as this run saw it."""
+    seconds = facts.recovery.seconds
+    if seconds is None:
+        return facts.recovery.text()
+    return f"{seconds_text(seconds)} (from the health checks)"
 
 
 def not_reached(record: RunRecord) -> list[str]:
