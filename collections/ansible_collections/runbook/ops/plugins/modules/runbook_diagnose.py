@@ -34,7 +34,7 @@ version_added: 1.0.0
 options:
   compose_dir: {type: path, required: true, description: The directory of the app's compose file.}
   engine_service: {type: str, default: docker, description: systemd unit of the Docker engine.}
-  services: {type: list, elements: str, default: [], description: Further systemd units to report (the proxy, ...).}
+  services: {type: list, elements: str, default: [], description: 'Further systemd units to report (the proxy, ...).'}
   log_services: {type: list, elements: str, default: [api], description: Compose services whose error lines are read.}
   proxy_name: {type: str, default: nginx, description: Name under which the proxy's error lines are returned.}
   proxy_error_log: {type: path, default: /var/log/nginx/error.log, description: The proxy's error log.}
@@ -47,13 +47,13 @@ options:
   top: {type: int, default: 5, description: Processes listed by CPU and by memory.}
   state_dir: {type: path, default: /var/lib/runbook, description: Where the release ledger releases.jsonl is.}
   releases: {type: int, default: 5, description: Ledger entries returned (the last ones).}
-  guide: {type: bool, default: false, description: Also read the rest of the guide (returned as RV(guide)).}
+  guide: {type: bool, default: false, description: 'Also read the rest of the guide (returned as RV(guide)).'}
   health_url: {type: str, default: '', description: The app's health URL (guide).}
   db_health_url: {type: str, default: '', description: The app's database health URL (guide).}
   health_timeout: {type: float, default: 5, description: Seconds one health request may take.}
   validate_certs: {type: bool, default: true, description: Validate TLS certificates of an https health URL.}
   domain: {type: str, default: '', description: The name on the TLS certificate (guide).}
-  cert_live_dir: {type: path, default: /etc/letsencrypt/live, description: certbot's live directory, one folder per lineage.}
+  cert_live_dir: {type: path, default: /etc/letsencrypt/live, description: "certbot's live directory, one folder per lineage."}
   https_host: {type: str, default: 127.0.0.1, description: Where the web server serves HTTPS on the host.}
   https_port: {type: int, default: 443, description: Its port.}
   tls_timeout: {type: float, default: 3, description: Seconds the TLS handshake may take.}
@@ -99,12 +99,12 @@ top_cpu: {description: 'The top processes by CPU (pid, user, cpu, mem, rss_kb, c
           type: list, elements: dict}
 top_mem: {description: 'The top processes by memory, the same keys as RV(top_cpu).', returned: always,
           type: list, elements: dict}
-log_errors: {description: Per compose service and the proxy, the last error lines (raw; oldest first)., returned: always,
+log_errors: {description: 'Per compose service and the proxy: the last error lines (raw; oldest first).', returned: always,
              type: dict}
-log_sources: {description: Per log, what was read., returned: always, type: dict}
-log_unread: {description: Per log that could not be read, why., returned: always, type: dict}
+log_sources: {description: 'Per log: what was read.', returned: always, type: dict}
+log_unread: {description: 'Per log that could not be read: why.', returned: always, type: dict}
 releases: {description: The last entries of the release ledger., returned: always, type: list, elements: dict}
-notes: {description: What could not be read (the module does not fail on it)., returned: always, type: list,
+notes: {description: 'What could not be read (the module does not fail on it).', returned: always, type: list,
         elements: str}
 guide:
   description: >-
