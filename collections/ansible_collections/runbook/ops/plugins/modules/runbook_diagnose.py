@@ -29,7 +29,7 @@ description:
     source is absent or unreadable), the health URLs, the lineage and served certificates, Docker's disk usage,
     failed units, ufw, the newest backup, the run lock and the last healthy release.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
-author: runbook contributors
+author: runbook maintainers (@runbook)
 version_added: 1.0.0
 options:
   compose_dir: {type: path, required: true, description: The directory of the app's compose file.}
@@ -61,8 +61,8 @@ options:
   lock_stale_after: {type: int, default: 60, description: Seconds without a heartbeat after which the run lock is stale.}
 attributes:
   check_mode: {support: full, description: It only reads; check mode changes nothing.}
-  diff_mode: {support: none, description: Nothing changes, so there is no diff.}
-  platform: {platforms: posix, description: A Debian host with systemd; Docker and ufw when present.}
+  diff_mode: {support: none, description: Nothing changes; there is no diff.}
+  platform: {support: full, platforms: posix, description: A Debian host with systemd; Docker and ufw when present.}
 """
 
 EXAMPLES = r"""

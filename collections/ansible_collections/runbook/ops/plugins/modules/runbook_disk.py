@@ -28,7 +28,7 @@ description:
     I(evidence_dir); when there is no room for that, the module stops before cutting that log, naming it.
   - C(action=backups) deletes, per series (one directory, names equal but for their digits), the backups older than the
     I(keep) newest valid ones and older than I(days); broken or unchecked backups are never deleted, they are named.
-author: runbook contributors
+author: runbook maintainers (@runbook)
 version_added: 1.0.0
 options:
   action: {type: str, choices: [probe, volumes, logs, backups], default: probe, description: What to do.}
@@ -58,7 +58,7 @@ options:
 attributes:
   check_mode: {support: full, description: logs and backups report what they would free and change nothing.}
   diff_mode: {support: none, description: No diff is returned.}
-  platform: {platforms: posix, description: A Linux host; Docker for action=volumes.}
+  platform: {support: full, platforms: posix, description: A Linux host; Docker for action=volumes.}
 """
 
 EXAMPLES = r"""

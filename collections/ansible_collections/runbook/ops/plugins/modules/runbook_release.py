@@ -31,7 +31,7 @@ description:
     the label override.
   - C(action=label) writes the compose override that labels the images a release builds with its commit, in the
     state dir; the app's own files are never touched.
-author: runbook contributors
+author: runbook maintainers (@runbook)
 version_added: 1.0.0
 options:
   action:
@@ -87,7 +87,7 @@ options:
 attributes:
   check_mode: {support: full, description: 'probe reads; record, move and label report what they would do.'}
   diff_mode: {support: none, description: No diff is returned.}
-  platform: {platforms: posix, description: A host with git and Docker compose.}
+  platform: {support: full, platforms: posix, description: A host with git and Docker compose.}
 """
 
 EXAMPLES = r"""
