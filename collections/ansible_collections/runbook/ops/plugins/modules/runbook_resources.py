@@ -8,7 +8,8 @@ Samples `docker stats --no-stream` `samples` times (each call itself measures
 CPU between two readings of the container's counters) and averages CPU% and
 memory% per container, so one instant never decides a restart. Maps each
 container to its compose service (`docker compose ps`), and reads the top
-processes by CPU and by memory (`ps`). Returns the services over the limits.
+processes by CPU and by memory (`ps`, module_utils/runbook_processes.py: the same
+keys as runbook_diagnose's). Returns the services over the limits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
 
 UNITS = {"B": 1, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4,
          "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3, "TB": 1000 ** 4}
@@ -106,17 +108,6 @@ def over(containers, max_cpu, max_memory):
     return found
 
 
-def parse_ps(text):
-    """`ps -eo pid,pcpu,pmem,rss,comm --no-headers` lines."""
-    rows = []
-    for line in text.splitlines():
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[0].isdigit():
-            rows.append({"pid": int(parts[0]), "cpu": to_float(parts[1]), "memory": to_float(parts[2]),
-                         "rss_bytes": int(parts[3]) * 1024 if parts[3].isdigit() else 0, "command": parts[4].strip()})
-    return rows
-
-
 # ---- host side ----
 
 def sample(p):
@@ -131,12 +122,11 @@ def sample(p):
             return None, "docker stats failed: %s" % err.strip()
         readings.append(parse_stats(out))
     containers = average(readings, services)
-    rc, out, _ = run(["ps", "-eo", "pid,pcpu,pmem,rss,comm", "--no-headers"])
+    rc, out, _ = run(PS_ARGV)
     processes = parse_ps(out) if rc == 0 else []
-    top = p["top"]
     return {"containers": containers, "over": over(containers, p["max_cpu"], p["max_memory"]),
-            "top_cpu": sorted(processes, key=lambda r: -r["cpu"])[:top],
-            "top_memory": sorted(processes, key=lambda r: -r["rss_bytes"])[:top],
+            "top_cpu": top(processes, "cpu", p["top"]),
+            "top_mem": top(processes, "mem", p["top"]),
             "samples": len(readings)}, ""
 
 
