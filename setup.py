@@ -30,11 +30,12 @@ SKIP_NAMES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
 def skip(folder: str, names: list[str]) -> set[str]:
-    """Caches, and playbooks/collections: a symlink to ../collections in the work tree (a wheel
-    cannot hold a symlink; the installed CLI puts _content/collections on the path itself)."""
+    """Caches, and playbooks/collections and playbooks/roles: symlinks to ../collections and
+    ../roles in the work tree (a wheel cannot hold a symlink; the installed CLI puts
+    _content/collections and _content/roles on the paths itself)."""
     skipped = set(SKIP_NAMES(folder, names))
-    if Path(folder).name == "playbooks" and "collections" in names:
-        skipped.add("collections")
+    if Path(folder).name == "playbooks":
+        skipped.update(name for name in ("collections", "roles") if name in names)
     return skipped
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -17,6 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_docker_output as docker_output
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_endpoints as endpoints
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_host_guide as host_guide
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_ledger as ledger
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_log_lines as log_lines
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_processes as ps_parse
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_systemd as systemd
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_times as times
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_usage as usage
+from ansible_collections.runbook.ops.plugins.module_utils import runbook_x509 as x509
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import Commands
 from loading import FILTERS, MODULES, load_module
 
 ROLE = Path(__file__).resolve().parent.parent / "roles" / "diagnose"
@@ -141,7 +153,7 @@ NGINX_ERRORS = """\
 
 
 def test_disk_keeps_the_root_overlay_and_leaves_pseudo_and_container_file_systems_out():
-    rows = probe.parse_df(DF)
+    rows = usage.parse_df(DF)
     assert [row["mount"] for row in rows] == ["/", "/etc/hosts"]  # the module then drops mounts that are files
     assert {key: rows[0][key] for key in ("size", "used", "avail", "use_pct")} == {
         "size": "252G", "used": "28G", "avail": "74G", "use_pct": 28}
@@ -150,31 +162,31 @@ def test_disk_keeps_the_root_overlay_and_leaves_pseudo_and_container_file_system
 @pytest.mark.parametrize("kib, shown", [(512, "512K"), (2048, "2.0M"), (10_137, "9.9M"), (264_212_084, "252G"),
                                         (28_922_156, "28G"), (9_437_185, "9.1G"), (1024 ** 3 * 3, "3.0T")])
 def test_sizes_read_as_df_h_shows_them(kib, shown):
-    assert probe.human_size(kib) == shown
+    assert usage.human_size(kib) == shown
 
 
 def test_memory_as_free_computes_it():
-    assert probe.parse_meminfo(MEMINFO) == {"total_mb": 24105, "used_mb": 1527, "available_mb": 22578,
+    assert usage.parse_meminfo(MEMINFO) == {"total_mb": 24105, "used_mb": 1527, "available_mb": 22578,
                                             "swap_total_mb": 2047, "swap_used_mb": 1024}
 
 
 def test_one_ps_call_gives_both_top_lists_without_the_probe_itself():
-    processes = probe.parse_ps(PS, skip={2022})
+    processes = ps_parse.parse_ps(PS, skip={2022})
     assert len(processes) == 12
-    by_cpu = probe.top(processes, "cpu", 3)
-    by_mem = probe.top(processes, "mem", 3)
+    by_cpu = ps_parse.top(processes, "cpu", 3)
+    by_mem = ps_parse.top(processes, "mem", 3)
     assert [p["pid"] for p in by_cpu] == [1882, 1969, 1]
     assert [p["pid"] for p in by_mem] == [1882, 83, 98]  # equal %MEM: the larger resident set first
     assert by_cpu[0] == {"pid": 1882, "user": "root", "cpu": 1.2, "mem": 0.3, "rss_kb": 86040,
                          "command": "/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock"}
     commands = {p["pid"]: p["command"] for p in processes}
-    assert len(commands[68]) == probe.COMMAND_WIDTH and commands[68].startswith("/usr/bin/dbus-daemon --system")
+    assert len(commands[68]) == ps_parse.COMMAND_WIDTH and commands[68].startswith("/usr/bin/dbus-daemon --system")
     assert commands[68].endswith("...")  # cut to the width of a terminal line
     assert commands[105] == "postgres: 17/main: walwriter"  # ps pads it with a blank
 
 
 def test_units_with_state_since_and_restarts():
-    units = probe.parse_systemctl_show(SYSTEMCTL, ["docker", "nginx", "nosuch"])
+    units = systemd.parse_systemctl_show(SYSTEMCTL, ["docker", "nginx", "nosuch"])
     assert [(u["name"], u["state"], u["since"], u["restarts"]) for u in units] == [
         ("docker", "active", "2026-11-29T12:04:36Z", 0),
         ("nginx", "failed", "2026-11-29T12:04:46Z", 2),  # since it failed, as systemctl status says
@@ -183,15 +195,15 @@ def test_units_with_state_since_and_restarts():
 
 
 def test_compose_ps_in_both_formats():
-    lines = probe.parse_compose_ps(COMPOSE_PS)
+    lines = docker_output.parse_compose_ps(COMPOSE_PS)
     assert [(c["id"], c["service"]) for c in lines] == [("0238abe3b81d", "api"), ("8cc4fc47423b", "worker")]
     as_array = "[" + ",".join(COMPOSE_PS.strip().splitlines()) + "]"  # compose before 2.21
-    assert probe.parse_compose_ps(as_array) == lines
-    assert probe.parse_compose_ps("") == []
+    assert docker_output.parse_compose_ps(as_array) == lines
+    assert docker_output.parse_compose_ps("") == []
 
 
 def test_containers_with_state_since_restarts_and_health():
-    rows = probe.parse_inspect(INSPECT)
+    rows = docker_output.parse_inspect(INSPECT)
     assert [(r["name"], r["service"], r["state"], r["since"], r["restarts"], r["health"], r["exit_code"]) for r in rows] == [
         ("backend-api-1", "api", "running", "2026-11-29T12:07:54Z", 3, "healthy", 0),
         ("backend-worker-1", "worker", "exited", "2026-11-29T12:08:00Z", 0, "none", 137),  # since it stopped
@@ -199,47 +211,47 @@ def test_containers_with_state_since_restarts_and_health():
 
 
 def test_error_lines_merged_in_time_order_ansi_stripped():
-    merged = sorted(LOG_OUT.splitlines() + LOG_ERR.splitlines(), key=probe.log_time)
-    found = probe.error_lines(merged, probe.ERROR_PATTERN, 20)
+    merged = sorted(LOG_OUT.splitlines() + LOG_ERR.splitlines(), key=log_lines.log_time)
+    found = log_lines.error_lines(merged, log_lines.ERROR_PATTERN, 20)
     assert found == [
         "2026-11-29T12:05:39Z ERROR payment failed STRIPE_SECRET_KEY=sk_live_PLANTEDdiag0123456789 retrying",
         "2026-11-29T12:05:39Z Traceback (most recent call last): boom",
     ]
-    assert probe.error_lines(merged, probe.ERROR_PATTERN, 1) == found[-1:]
-    assert probe.error_lines(LOG_OUT.splitlines()[:1], probe.ERROR_PATTERN, 20) == []
+    assert log_lines.error_lines(merged, log_lines.ERROR_PATTERN, 1) == found[-1:]
+    assert log_lines.error_lines(LOG_OUT.splitlines()[:1], log_lines.ERROR_PATTERN, 20) == []
 
 
 def test_nginx_error_levels_are_error_lines_and_notices_are_not():
-    found = probe.error_lines(NGINX_ERRORS.splitlines(), probe.ERROR_PATTERN, 20)
+    found = log_lines.error_lines(NGINX_ERRORS.splitlines(), log_lines.ERROR_PATTERN, 20)
     assert len(found) == 1 and "[error]" in found[0]
-    assert probe.error_lines(["2026/11/29 12:10:01 [emerg] 1#1: bind() failed"], probe.ERROR_PATTERN, 5)
+    assert log_lines.error_lines(["2026/11/29 12:10:01 [emerg] 1#1: bind() failed"], log_lines.ERROR_PATTERN, 5)
 
 
 @pytest.mark.parametrize("text", ["\x1b[2Kapi-1  | up", "\\x1b[2Kapi-1  | up", "\\u001b[31mapi-1  | up\\u001b[0m",
                                   "\\033[1mapi-1  | up", "\x1b]0;title\x07api-1  | up"])
 def test_ansi_in_both_forms_is_stripped(text):
-    assert probe.strip_ansi(text) == "api-1  | up"
+    assert log_lines.strip_ansi(text) == "api-1  | up"
 
 
 def test_tail_file_reads_only_the_end(tmp_path):
     log = tmp_path / "error.log"
     log.write_text("".join("line %d\n" % n for n in range(5000)))
-    assert probe.tail_file(str(log), 3, block=64) == ["line 4997", "line 4998", "line 4999"]
-    assert probe.tail_file(str(log), 10000)[0] == "line 0"
+    assert log_lines.tail_file(str(log), 3, block=64) == ["line 4997", "line 4998", "line 4999"]
+    assert log_lines.tail_file(str(log), 10000)[0] == "line 0"
 
 
 def _found() -> dict:
     """What the module returns for the host above, redacted as the role does."""
-    units = probe.parse_systemctl_show(SYSTEMCTL, ["docker", "nginx"])
-    processes = probe.parse_ps(PS, skip={2022})
-    merged = sorted(LOG_OUT.splitlines() + LOG_ERR.splitlines(), key=probe.log_time)
+    units = systemd.parse_systemctl_show(SYSTEMCTL, ["docker", "nginx"])
+    processes = ps_parse.parse_ps(PS, skip={2022})
+    merged = sorted(LOG_OUT.splitlines() + LOG_ERR.splitlines(), key=log_lines.log_time)
     raw = {
         "now": "2026-11-29T12:10:00Z", "now_epoch": 1795954200,
-        "services": units, "containers": probe.parse_inspect(INSPECT), "disk": probe.parse_df(DF)[:1],
-        "memory": probe.parse_meminfo(MEMINFO),
-        "top_cpu": probe.top(processes, "cpu", 5), "top_mem": probe.top(processes, "mem", 5),
-        "log_errors": {"api": probe.error_lines(merged, probe.ERROR_PATTERN, 20),
-                       "nginx": probe.error_lines(NGINX_ERRORS.splitlines(), probe.ERROR_PATTERN, 20)},
+        "services": units, "containers": docker_output.parse_inspect(INSPECT), "disk": usage.parse_df(DF)[:1],
+        "memory": usage.parse_meminfo(MEMINFO),
+        "top_cpu": ps_parse.top(processes, "cpu", 5), "top_mem": ps_parse.top(processes, "mem", 5),
+        "log_errors": {"api": log_lines.error_lines(merged, log_lines.ERROR_PATTERN, 20),
+                       "nginx": log_lines.error_lines(NGINX_ERRORS.splitlines(), log_lines.ERROR_PATTERN, 20)},
         "log_sources": {"api": "last 500 log lines of backend-api-1",
                         "nginx": "last 500 lines of /var/log/nginx/error.log"},
         "log_unread": {}, "releases": [{"commit": "0123456789abcdef0123"}], "notes": [],
@@ -331,35 +343,35 @@ def certificate(tmp_path_factory) -> dict:
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-enddate", "-serial"], check=True,
                          capture_output=True, text=True).stdout
-    end, serial = probe.parse_openssl_x509(out)
+    end, serial = x509.parse_openssl_x509(out)
     return {"cert": cert, "key": key, "end": end, "serial": serial, "der": ssl.PEM_cert_to_DER_cert(cert.read_text())}
 
 
 def test_openssl_x509_output_is_parsed():
-    end, serial = probe.parse_openssl_x509("notAfter=Feb 27 15:00:29 2027 GMT\nserial=0A1B2C\n")
-    assert (probe.iso(end), serial) == ("2027-02-27T15:00:29Z", "A1B2C")
+    end, serial = x509.parse_openssl_x509("notAfter=Feb 27 15:00:29 2027 GMT\nserial=0A1B2C\n")
+    assert (times.iso(end), serial) == ("2027-02-27T15:00:29Z", "A1B2C")
 
 
 def test_certificate_read_by_cryptography_and_by_openssl_agree(certificate, monkeypatch):
-    assert probe.certificate_facts(certificate["der"]) == (certificate["end"], certificate["serial"])
+    assert x509.certificate_facts(certificate["der"], Commands()) == (certificate["end"], certificate["serial"])
     monkeypatch.setitem(sys.modules, "cryptography", None)  # a host without python3-cryptography
-    assert probe.certificate_facts(certificate["der"]) == (certificate["end"], certificate["serial"])
-    monkeypatch.setattr(probe.shutil, "which", lambda name, path=None: None)
+    assert x509.certificate_facts(certificate["der"], Commands()) == (certificate["end"], certificate["serial"])
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
     with pytest.raises(ValueError, match="neither python3-cryptography nor openssl"):
-        probe.certificate_facts(certificate["der"])
+        x509.certificate_facts(certificate["der"], Commands())
 
 
 def test_lineage_file_days_left_floor_and_expired(certificate, tmp_path):
     chain = tmp_path / "fullchain.pem"
     chain.write_text(certificate["cert"].read_text() * 2)  # the first certificate is the one read
-    found = probe.read_certificate_file(str(chain), certificate["end"] - 29.5 * 86400)
+    found = endpoints.read_certificate_file(str(chain), certificate["end"] - 29.5 * 86400, Commands())
     assert (found["found"], found["days_left"], found["serial"]) == (True, 29, certificate["serial"])
-    assert probe.read_certificate_file(str(chain), certificate["end"] + 3600)["days_left"] == -1
-    missing = probe.read_certificate_file(str(tmp_path / "none.pem"), 0)
+    assert endpoints.read_certificate_file(str(chain), certificate["end"] + 3600, Commands())["days_left"] == -1
+    missing = endpoints.read_certificate_file(str(tmp_path / "none.pem"), 0, Commands())
     assert missing == {"path": str(tmp_path / "none.pem"), "found": False,
                        "error": "no certificate at %s" % (tmp_path / "none.pem")}
     (tmp_path / "empty.pem").write_text("not a certificate\n")
-    assert probe.read_certificate_file(str(tmp_path / "empty.pem"), 0)["error"].startswith("no PEM certificate in ")
+    assert endpoints.read_certificate_file(str(tmp_path / "empty.pem"), 0, Commands())["error"].startswith("no PEM certificate in ")
 
 
 def _free_port() -> int:
@@ -385,11 +397,11 @@ def test_served_certificate_read_with_sni_and_nothing_listening_said(certificate
 
         thread = threading.Thread(target=serve)
         thread.start()
-        found = probe.read_served_certificate("127.0.0.1", port, "api.test", 3, certificate["end"] - 10 * 86400)
+        found = endpoints.read_served_certificate("127.0.0.1", port, "api.test", 3, certificate["end"] - 10 * 86400, Commands())
         thread.join(5)
     assert (found["found"], found["days_left"], found["serial"], names) == (True, 10, certificate["serial"], ["api.test"])
     closed = _free_port()
-    assert probe.read_served_certificate("127.0.0.1", closed, "api.test", 1, 0) == {
+    assert endpoints.read_served_certificate("127.0.0.1", closed, "api.test", 1, 0, Commands()) == {
         "address": "127.0.0.1:%d" % closed, "found": False, "error": "nothing listens on 127.0.0.1:%d" % closed}
 
 
@@ -408,53 +420,53 @@ def test_health_urls_answer_their_status_and_a_dead_port_says_why():
     thread.start()
     try:
         base = "http://127.0.0.1:%d" % server.server_address[1]
-        healthy = probe.read_health(base + "/health", 3, True)
-        database = probe.read_health(base + "/api/health/db", 3, True)
+        healthy = endpoints.read_health(base + "/health", 3, True)
+        database = endpoints.read_health(base + "/api/health/db", 3, True)
     finally:
         server.shutdown()
         server.server_close()
     assert (healthy["status"], healthy["error"], database["status"]) == (200, "", 503)
-    dead = probe.read_health("http://127.0.0.1:%d/health" % _free_port(), 2, True)
+    dead = endpoints.read_health("http://127.0.0.1:%d/health" % _free_port(), 2, True)
     assert dead["status"] is None and dead["error"].endswith(" connection refused"), dead
-    assert probe.read_health("", 2, True) == {"url": "", "status": None, "elapsed": None, "error": "no URL given"}
+    assert endpoints.read_health("", 2, True) == {"url": "", "status": None, "elapsed": None, "error": "no URL given"}
 
 
 def test_docker_disk_failed_units_and_ufw_outputs():
-    rows = probe.parse_system_df(SYSTEM_DF)
+    rows = docker_output.parse_system_df(SYSTEM_DF)
     assert rows[0] == {"type": "Images", "count": 3, "active": 2, "size": "115MB", "reclaimable": "115MB (100%)"}
     assert [row["type"] for row in rows] == ["Images", "Containers", "Local Volumes", "Build Cache"]
-    assert probe.parse_failed_units(FAILED_UNITS) == ["diag-broken-probe.service"]
-    assert probe.parse_failed_units("") == []
-    assert probe.parse_ufw_status("Status: active\n\nTo    Action  From\n") == "active"
-    assert probe.parse_ufw_status("ERROR: You need to be root to run this script\n") == ""
-    assert len(probe.parse_ufw_added(UFW_ADDED)) == 3
-    assert probe.parse_ufw_added("Added user rules (see 'ufw status' for running firewall):\n(None)\n") == []
-    assert probe.read_docker_disk(False, "docker") == {"rows": [], "error": "the Docker engine (docker) is not active"}
+    assert systemd.parse_failed_units(FAILED_UNITS) == ["diag-broken-probe.service"]
+    assert systemd.parse_failed_units("") == []
+    assert host_guide.parse_ufw_status("Status: active\n\nTo    Action  From\n") == "active"
+    assert host_guide.parse_ufw_status("ERROR: You need to be root to run this script\n") == ""
+    assert len(host_guide.parse_ufw_added(UFW_ADDED)) == 3
+    assert host_guide.parse_ufw_added("Added user rules (see 'ufw status' for running firewall):\n(None)\n") == []
+    assert host_guide.read_docker_disk(False, "docker", Commands()) == {"rows": [], "error": "the Docker engine (docker) is not active"}
 
 
 def test_ufw_missing_is_unknown(monkeypatch):
-    monkeypatch.setattr(probe.shutil, "which", lambda name, path=None: None)
-    assert probe.read_ufw() == {"state": "", "rules": None, "error": "ufw is not installed"}
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
+    assert host_guide.read_ufw(Commands()) == {"state": "", "rules": None, "error": "ufw is not installed"}
 
 
 def test_last_backup_is_the_newest_visible_file(tmp_path):
     backups = tmp_path / "backups"
-    assert probe.read_backup(str(backups), 0) == {"dir": str(backups), "error": "no backup directory %s" % backups}
+    assert host_guide.read_backup(str(backups), 0) == {"dir": str(backups), "error": "no backup directory %s" % backups}
     backups.mkdir()
     (backups / ".db-x.dump.part").write_text("being written")
-    assert probe.read_backup(str(backups), 0)["error"] == "no backup in %s" % backups
+    assert host_guide.read_backup(str(backups), 0)["error"] == "no backup in %s" % backups
     for name, mtime in (("db-20261128T031500Z.dump", 1000), ("weekly/db-20261122T031500Z.dump", 2000),
                         ("db-20261129T031500Z.dump", 3000), (".db-y.dump.part", 9000)):
         (backups / name).parent.mkdir(exist_ok=True)
         (backups / name).write_text("dump")
         os.utime(backups / name, (mtime, mtime))
-    found = probe.read_backup(str(backups), 3600)
+    found = host_guide.read_backup(str(backups), 3600)
     assert found == {"dir": str(backups), "file": "db-20261129T031500Z.dump", "size": 4, "time": "1970-01-01T00:50:00Z",
                      "age": 600, "files": 3, "error": ""}
 
 
 def test_run_lock_free_held_stale_and_without_owner(tmp_path):
-    assert probe.read_lock(str(tmp_path), 60, 0) == {"held": False, "error": ""}
+    assert host_guide.read_lock(str(tmp_path), 60, 0) == {"held": False, "error": ""}
     lock = tmp_path / "run.lock"
     lock.mkdir()
     (lock / "owner").write_text(json.dumps({"token": "ab12", "owner": "ops@ctl", "scenario": "Complete service outage",
@@ -463,29 +475,29 @@ def test_run_lock_free_held_stale_and_without_owner(tmp_path):
     for path in (lock, lock / "owner"):
         os.utime(path, (1000, 1000))
     os.utime(lock / "heartbeat", (1100, 1100))
-    held = probe.read_lock(str(tmp_path), 60, 1130)
+    held = host_guide.read_lock(str(tmp_path), 60, 1130)
     assert held == {"held": True, "owner": "ops@ctl", "scenario": "Complete service outage",
                     "started": "2026-11-29T12:00:00Z", "started_epoch": 1795953600.0, "heartbeat_age": 30,
                     "stale": False, "error": ""}
     assert "token" not in held
-    assert probe.read_lock(str(tmp_path), 60, 1200)["stale"] is True
+    assert host_guide.read_lock(str(tmp_path), 60, 1200)["stale"] is True
     (lock / "owner").unlink()
-    assert probe.read_lock(str(tmp_path), 60, 1200)["owner"] == ""
+    assert host_guide.read_lock(str(tmp_path), 60, 1200)["owner"] == ""
 
 
 def test_last_release_from_the_ledger(tmp_path):
-    missing, entries = probe.read_ledger(str(tmp_path))
+    missing, entries = ledger.read_ledger(str(tmp_path))
     assert (missing, entries) == ("no release ledger at %s/releases.jsonl" % tmp_path, [])
-    assert probe.last_release([], str(tmp_path), missing, 0) == {"error": missing}
+    assert host_guide.last_release([], str(tmp_path), missing, 0) == {"error": missing}
     (tmp_path / "releases.jsonl").write_text(
         '{"commit": "0123456789abcdef0123456789abcdef01234567", "epoch": 1000, "scenario": "Rollback", '
         '"source": "passed the health gate", "time": "1970-01-01T00:16:40Z"}\nnot json\n')
-    error, entries = probe.read_ledger(str(tmp_path))
+    error, entries = ledger.read_ledger(str(tmp_path))
     assert error == "" and len(entries) == 1
-    assert probe.last_release(entries, str(tmp_path), error, 1600) == {
+    assert host_guide.last_release(entries, str(tmp_path), error, 1600) == {
         "commit": "0123456789abcdef0123456789abcdef01234567", "time": "1970-01-01T00:16:40Z", "scenario": "Rollback",
         "age": 600, "error": ""}
-    assert probe.last_release([], str(tmp_path), "", 0)["error"].startswith("the release ledger ")
+    assert host_guide.last_release([], str(tmp_path), "", 0)["error"].startswith("the release ledger ")
 
 
 def test_a_folder_the_user_cannot_read_is_unknown_not_absent(tmp_path, monkeypatch):
@@ -494,22 +506,22 @@ def test_a_folder_the_user_cannot_read_is_unknown_not_absent(tmp_path, monkeypat
         raise PermissionError(13, "Permission denied")
 
     with monkeypatch.context() as patch:
-        patch.setattr(probe, "open", denied, raising=False)
-        patch.setattr(probe.os, "stat", denied)
-        patch.setattr(probe.os, "listdir", denied)
-        lock = probe.read_lock(str(tmp_path), 60, 0)
-        ledger = probe.read_ledger(str(tmp_path))
-        backup = probe.read_backup(str(tmp_path), 0)
+        patch.setattr(ledger, "open", denied, raising=False)
+        patch.setattr(os, "stat", denied)
+        patch.setattr(os, "listdir", denied)
+        lock = host_guide.read_lock(str(tmp_path), 60, 0)
+        read = ledger.read_ledger(str(tmp_path))
+        backup = host_guide.read_backup(str(tmp_path), 0)
     reason = ": Permission denied (as uid %d)" % os.getuid()
     assert lock == {"held": False, "error": str(tmp_path / "run.lock") + reason}
-    assert ledger == (str(tmp_path / "releases.jsonl") + reason, [])
+    assert read == (str(tmp_path / "releases.jsonl") + reason, [])
     assert backup["error"] == str(tmp_path) + reason
     assert report.guide_checks({"guide": {"lock": lock}})[4] == ("Run lock", "unknown (%s)" % lock["error"])
 
 
 def test_unreadable_names_the_reason():
-    assert probe.unreadable(FileNotFoundError(2, "No such file or directory"), "/x", "no x") == "no x"
-    assert probe.unreadable(PermissionError(13, "Permission denied"), "/x", "no x") == (
+    assert ledger.unreadable(FileNotFoundError(2, "No such file or directory"), "/x", "no x") == "no x"
+    assert ledger.unreadable(PermissionError(13, "Permission denied"), "/x", "no x") == (
         "/x: Permission denied (as uid %d)" % os.getuid())
 
 
@@ -523,7 +535,7 @@ def _guide(**changes) -> dict:
                                  "not_after": "2026-12-19T15:00:00Z", "days_left": 19, "serial": "AB", "error": ""},
                         "served": {"address": "127.0.0.1:443", "found": True, "not_after": "2026-11-28T15:00:00Z",
                                    "days_left": -2, "serial": "CD", "error": ""}},
-        "docker_disk": {"rows": probe.parse_system_df(SYSTEM_DF), "error": ""},
+        "docker_disk": {"rows": docker_output.parse_system_df(SYSTEM_DF), "error": ""},
         "failed_units": {"units": ["a.service", "b.timer"], "error": ""},
         "firewall": {"state": "active", "rules": 1, "error": ""},
         "backup": {"dir": "/root/backups", "file": "db-20261129T031500Z.dump", "size": 4,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,10 @@ def test_outage_recovers_a_broken_host(test_host: tuple[str, str], tmp_path: Pat
         report = (folder / "report.md").read_text()
         assert report.startswith("# Incident Report: Complete service outage")
         assert "**Severity:** P0" in report
+        # the health_check role published when the api was first seen down and healthy again
+        (seen,) = record["published"]["runbook_recovery"].values()
+        assert seen["last_healthy"] is True and float(seen["down_at"]) < float(seen["healthy_at"])
+        assert re.search(r"\*\*Time to recover:\*\* [0-9.]+s \(first seen down [0-9:]+, healthy again", report), report
         for section in SECTIONS:
             assert f"\n{section}\n" in report, section
 

@@ -119,12 +119,13 @@ elif args[0] == "stats":
     print(json.dumps({"ID": "0123456789ab", "Name": "app-api-1", "CPUPerc": "90.00%", "MemPerc": "10.00%",
                       "MemUsage": "100MiB / 1GiB"}))
 """)
-    fake(bin_dir, "ps", "print('  42  95.0  1.5 2048 node')")
+    fake(bin_dir, "ps", "print('   42 app   95.0  1.5  2048 node server.js')")
     result = run_module(RESOURCES, {"compose_dir": str(tmp_path), "samples": 2}, tmp_path, bin_dir)
     assert result["samples"] == 2
     assert [(c["service"], c["cpu"], c["samples"]) for c in result["containers"]] == [("api", 90.0, [90.0, 90.0])]
     assert [c["why"] for c in result["over"]] == ["CPU 90.0% > 80%"]
-    assert result["top_cpu"] == [{"pid": 42, "cpu": 95.0, "memory": 1.5, "rss_bytes": 2097152, "command": "node"}]
+    assert result["top_cpu"] == result["top_mem"] == [
+        {"pid": 42, "user": "app", "cpu": 95.0, "mem": 1.5, "rss_kb": 2048, "command": "node server.js"}]
 
 
 def test_docker_daemon_reads_the_engine_through_docker_and_warns_on_a_bad_file(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -168,7 +169,15 @@ def outage_record(run_dir: Path, **changes: object) -> RunRecord:
     return RunRecord(**values)
 
 
-def test_time_to_recover_from_the_health_checks(tmp_path: Path) -> None:
+def recovery_published(**hosts: dict) -> dict:
+    """The value the health_check role publishes with set_stats: {host: {checks, last_healthy, down_at, healthy_at}}."""
+    return {"runbook_recovery": hosts}
+
+
+AT = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc).timestamp()  # 10:00:00 UTC as epoch seconds
+
+
+def test_time_to_recover_is_what_the_health_check_role_published(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     # first check unhealthy (10:00:05), a restart, second check healthy after 2 attempts (ends 10:00:21)
     write_events(run_dir, [
@@ -176,9 +185,10 @@ def test_time_to_recover_from_the_health_checks(tmp_path: Path) -> None:
         event(5, "runner_on_ok", "web1", "Restart the stack", "00:09.000", "00:15.000", changed=True),
         *health_events(6, "web1", "00:16.000", "00:21.000", attempts=2, healthy=True, poll_action="ansible.builtin.uri"),
     ])
-    facts = read_facts(run_dir)
+    published = recovery_published(web1={"checks": 2, "last_healthy": True, "down_at": AT + 5, "healthy_at": AT + 21})
+    facts = read_facts(run_dir, published)
     assert facts.recovery.seconds == 16.0
-    text = write_report(run_dir, outage_record(run_dir), facts).read_text()
+    text = write_report(run_dir, outage_record(run_dir, published=published), facts).read_text()
     assert "**Time to recover:** 16.0s (first seen down 10:00:05, healthy again 10:00:21 UTC)" in text
     # the timeline shows the health verdicts and the change, not the poll or the set_fact
     timeline_part = text.split("## Timeline")[1].split("### Slowest steps")[0]
@@ -187,20 +197,29 @@ def test_time_to_recover_from_the_health_checks(tmp_path: Path) -> None:
     assert "Poll the health check" not in timeline_part and "Record what" not in timeline_part
     appendix_part = text.split("## Appendix")[1]
     assert "web1: Poll the health check until it answers 200 - ok (3.0s)" in appendix_part
+    # the published value is the time to recover, not one more row of "other values"
+    assert "`runbook_recovery`" not in text
+    # without the published value the events alone measure nothing
+    assert read_facts(run_dir).recovery.text() == "not measured (no health check ran)"
 
 
 def test_a_first_healthy_answer_measures_nothing_and_a_still_failing_check_is_not_recovered(tmp_path: Path) -> None:
-    healthy = tmp_path / "healthy"
-    write_events(healthy, health_events(1, "web1", "00:05.000", "00:05.100", attempts=1, healthy=True))
-    assert read_facts(healthy).recovery.text() == "not measured (no health check failed)"
+    healthy = recovery_published(web1={"checks": 1, "last_healthy": True, "down_at": "", "healthy_at": ""})
+    assert read_facts(tmp_path, healthy).recovery.text() == "not measured (no health check failed)"
 
-    down = tmp_path / "down"
-    write_events(down, [*health_events(1, "web1", "00:05.000", "00:35.000", attempts=30, healthy=False),
-                        *health_events(5, "web2", "00:05.000", "00:06.000", attempts=2, healthy=True)])
-    recovery = read_facts(down).recovery
+    down = recovery_published(
+        web1={"checks": 1, "last_healthy": False, "down_at": AT + 5, "healthy_at": ""},
+        web2={"checks": 1, "last_healthy": True, "down_at": str(AT + 5), "healthy_at": str(AT + 6)})
+    recovery = read_facts(tmp_path, down).recovery
     assert recovery.seconds is None
     assert recovery.text() == "not recovered (first seen down 10:00:05 UTC, not healthy at the last check)"
     assert [host.seconds for host in recovery.hosts] == [None, 1.0]
+
+
+def test_a_malformed_published_value_measures_nothing(tmp_path: Path) -> None:
+    for value in ("text", ["web1"], {"web1": "down"}, {"web1": {"down_at": True, "healthy_at": "soon"}}):
+        recovery = read_facts(tmp_path, {"runbook_recovery": value}).recovery
+        assert recovery.seconds is None
 
 
 def test_the_five_slowest_steps_as_a_table(tmp_path: Path) -> None:
@@ -336,8 +355,9 @@ def test_the_github_step_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         *health_events(1, "web1", "00:05.000", "00:09.000", attempts=4, healthy=True),
         event(5, "runner_on_ok", "web1", "Start nginx if it is down", "00:02.000", "00:03.000", changed=True),
     ])
-    record = outage_record(run_dir)
-    facts = read_facts(run_dir)
+    published = recovery_published(web1={"checks": 1, "last_healthy": True, "down_at": AT + 5, "healthy_at": AT + 9})
+    record = outage_record(run_dir, published=published)
+    facts = read_facts(run_dir, published)
     summary_file = tmp_path / "summary.md"
     summary_file.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
@@ -404,15 +424,6 @@ def test_escalation_contacts_come_from_the_inventory(project: Path, runs: Path, 
     assert json.loads((folder / "run.json").read_text())["escalation_contacts"]["hosting"]["name"] == "Hetzner support"
     part = (folder / "report.md").read_text().split("## Escalation")[1]
     assert "| Hetzner support | +49 000 0000 (placeholder) | the server cannot be reached |" in part
-
-
-def test_the_poll_modules_own_elapsed_time_marks_the_first_request(tmp_path: Path) -> None:
-    """The task's start also counts the connection and the module's transfer (seconds over docker exec)."""
-    run_dir = tmp_path / "run"
-    events = health_events(1, "web1", "00:05.000", "00:12.000", attempts=7, healthy=True)
-    events[1]["event_data"]["res"]["elapsed"] = 3.02
-    write_events(run_dir, events)
-    assert read_facts(run_dir).recovery.text() == "3.0s (first seen down 10:00:08, healthy again 10:00:12 UTC)"
 
 
 def test_hosts_a_failed_batch_never_reached_are_listed(tmp_path: Path) -> None:

@@ -65,16 +65,18 @@ def test_a_container_missing_from_a_sample_counts_as_idle_there():
     assert api["cpu"] == 32.6 and api["samples"] == [65.12, 0.0]
 
 
-def test_parse_ps():
-    rows = res.parse_ps("  1485 99.5  0.1  9000 python3\n   106  0.3  0.3 93940 dockerd\nbad line\n")
-    assert rows[0] == {"pid": 1485, "cpu": 99.5, "memory": 0.1, "rss_bytes": 9000 * 1024, "command": "python3"}
+def test_parse_ps_gives_the_keys_runbook_diagnose_gives():
+    rows = res.parse_ps("  1485 app  99.5  0.1  9000 python3\n   106 root  0.3  0.3 93940 dockerd\nbad line\n")
+    assert rows[0] == {"pid": 1485, "user": "app", "cpu": 99.5, "mem": 0.1, "rss_kb": 9000, "command": "python3"}
     assert len(rows) == 2
 
 
 def test_the_summary_a_person_reads():
     found = res.over(containers(), 80, 80)
     text = lines.resources_relief_lines({"samples": 2, "containers": containers(), "over": found,
-                                         "top_cpu": res.parse_ps("1485 99.5 0.1 9000 python3"), "top_memory": []})
+                                         "top_cpu": res.parse_ps("1485 app 99.5 0.1 9000 python3"),
+                                         "top_mem": res.parse_ps("1485 app 99.5 0.1 9000 python3")})
     assert text[1] == "  api: CPU 49.1% (samples 65, 33), memory 84.8% (217MiB) - OVER: memory 84.8% > 80%"
     assert text[2].startswith("  worker: CPU 0.0%") and "OVER" not in text[2]
     assert text[3] == "top CPU: python3(1485) 99.5%"
+    assert text[4] == "top memory: python3(1485) 9MiB"

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from runbook import __version__, listing, paths, record, report
+from runbook import incident as incident_report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
@@ -77,9 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     history_cmd = commands.add_parser("history", help="kept runs")
     history_cmd.add_argument("--json", action="store_true", help="print the runs as JSON")
+    history_cmd.add_argument("--incident", metavar="ID", help="only the runs of this --incident")
+    history_cmd.add_argument("--scenario", metavar="NAME", help="only the runs of this scenario")
+    history_cmd.add_argument("--result", metavar="RESULT",
+                             choices=("ok", "failed", "unreachable", "interrupted", "error", "running"),
+                             help="only the runs with this result")
 
-    report_cmd = commands.add_parser("report", help="(re)write and print the incident report of a run")
-    report_cmd.add_argument("run_id", metavar="RUN_ID")
+    report_cmd = commands.add_parser(
+        "report", help="(re)write and print the incident report of a run, or of a whole incident")
+    report_cmd.add_argument("run_id", metavar="RUN_ID", nargs="?")
+    report_cmd.add_argument("--incident", metavar="ID",
+                            help="one postmortem from every run kept under --incident ID (<runs>/incidents/ID.md)")
 
     unlock_cmd = commands.add_parser(
         "unlock-stale", help="give back a run lock left by a controller that died",
@@ -137,9 +146,15 @@ def _main(argv: list[str]) -> int:
         if args.command == "run":
             return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
         if args.command == "history":
-            return cmd_history(args.json)
+            return cmd_history(args.json, args.incident, args.scenario, args.result)
         if args.command == "unlock-stale":
             return cmd_unlock_stale(args)
+        if args.incident is not None:
+            if args.run_id is not None:
+                raise BadInput("give a RUN_ID or --incident ID, not both")
+            return cmd_report_incident(args.incident)
+        if args.run_id is None:
+            raise BadInput("give the RUN_ID of a kept run (runbook history) or --incident ID")
         return cmd_report(args.run_id)
     except BadInput as exc:
         return _refuse(ExitCode.BAD_INPUT, "error", str(exc), wants_json)
@@ -262,7 +277,7 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
     rec.finish(outcome.result(), int(code))
     rec.escalation_contacts = redactor.data(announcer.contacts())
     rec.warnings = _warnings_of(run_dir, redactor)
-    facts = report.read_facts(run_dir)
+    facts = report.read_facts(run_dir, rec.published)
     report_path = report.write_report(run_dir, rec, facts, redactor)
     _save(run_dir, rec, redactor)
 
@@ -484,21 +499,27 @@ def _unlock_result(result: ReleaseOutcome, interrupt: Interrupt, progress: Progr
 # history and report ----------------------------------------------------
 
 
-def cmd_history(as_json: bool) -> int:
-    runs = record.history(paths.runs_dir())
+def cmd_history(as_json: bool, incident: str | None = None, scenario: str | None = None,
+                result: str | None = None) -> int:
+    runs = [rec for rec in record.history(paths.runs_dir())
+            if (incident is None or rec.incident == incident)
+            and (scenario is None or rec.scenario == scenario)
+            and (result is None or rec.result == result)]
     if as_json:
         print(json.dumps([_history_row(rec) for rec in runs], indent=2))
         return ExitCode.OK
     if not runs:
-        print(f"no runs kept in {paths.runs_dir()}")
+        chosen = " ".join(f"--{name} {value}" for name, value in
+                          (("incident", incident), ("scenario", scenario), ("result", result)) if value)
+        print(f"no runs kept in {paths.runs_dir()}" + (f" with {chosen}" if chosen else ""))
         return ExitCode.OK
-    table = Table("RUN ID", "SCENARIO", "HOSTS", "START (UTC)", "DURATION", "RESULT",
+    table = Table("RUN ID", "SCENARIO", "HOSTS", "START (UTC)", "DURATION", "RESULT", "INCIDENT",
                   box=None, pad_edge=False, header_style="bold")
     for rec in runs:
         row = _history_row(rec)
         table.add_row(row["id"], row["scenario"], ", ".join(row["hosts"]) or "-",
                       row["start"], report.format_duration(rec.duration),
-                      row["result"] + (" (check)" if rec.check else ""))
+                      row["result"] + (" (check)" if rec.check else ""), rec.incident or "-")
     _console(sys.stdout).print(table)
     return ExitCode.OK
 
@@ -513,6 +534,7 @@ def _history_row(rec: record.RunRecord) -> dict[str, Any]:
         "result": rec.result,
         "exit_code": rec.exit_code,
         "check": rec.check,
+        "incident": rec.incident,
     }
 
 
@@ -522,6 +544,15 @@ def cmd_report(run_id: str) -> int:
     path = report.write_report(run_dir, rec)
     sys.stdout.write(path.read_text(encoding="utf-8"))
     _warn([report.kept_note(path)])
+    return ExitCode.OK
+
+
+def cmd_report_incident(incident: str) -> int:
+    path = incident_report.write(paths.runs_dir(), incident)
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+    if path.name.endswith(".generated.md"):
+        _warn([f"runbook: {path.with_name(path.name.replace('.generated.md', '.md'))} was edited inside its "
+               f"generated parts (or their markers are gone): left as it is, the fresh report is {path}"])
     return ExitCode.OK
 
 

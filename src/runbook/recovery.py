@@ -1,35 +1,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Time to recover, from what the health_check role saw during a run.
+"""Time to recover, as the health_check role published it.
 
-The role polls a URL until healthy or a deadline (its `runbook_health`
-module; formerly a retried `ansible.builtin.uri`: any of the role's tasks
-whose result carries `attempts` or `status`), records its verdict with
-`set_fact` (`health_check_result.healthy`) and says it with `debug`; with
-`health_check_fail` an unhealthy verdict also fails a task. Events are told
-apart by their fields (`role`, `resolved_action`), not by task names.
-
-Per host: the service is first seen down by the first poll that did not
-answer healthy at once (it needed more than one attempt, or ended
-unhealthy), at the moment that poll sent its first request (the task's end
-minus the `elapsed` its module reports, else the task's start); it is seen
-healthy again at the end of the first healthy poll after that. A run whose
-every check answered healthy at the first attempt measured no downtime
-("not measured").
+The role knows when it polled, so it says it once, where it is known: after
+every poll it publishes with ``ansible.builtin.set_stats`` (aggregate) the
+value ``runbook_recovery``: ``{host: {checks, last_healthy, down_at,
+healthy_at}}``, times in epoch seconds on the controller's clock, ``""`` when
+not (yet) seen. A host is first seen down by the first poll that did not answer
+healthy at once (it needed more than one attempt, or ended unhealthy), at the
+moment that poll began; it is healthy again at the end of the first healthy
+poll after that. A run whose every check answered healthy at the first attempt
+measured no downtime ("not measured"). This module only reads that value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from runbook.events import parse_time
-
 HEALTH_ROLE = "health_check"
-_FACT_ACTIONS = {"ansible.builtin.set_fact", "ansible.legacy.set_fact", "set_fact"}
-_DEBUG_ACTIONS = {"ansible.builtin.debug", "ansible.legacy.debug", "debug"}
-_FAIL_ACTIONS = {"ansible.builtin.fail", "ansible.legacy.fail", "fail"}
-_RESULT_EVENTS = {"runner_on_ok", "runner_on_failed"}
 
 
 @dataclass
@@ -78,79 +67,41 @@ class Recovery:
             return "not measured (no health check failed)"
         if self.healthy_at is None:
             return f"not recovered (first seen down {_clock(self.down_at)} UTC, not healthy at the last check)"
-        return (f"{_seconds_text(self.seconds)} (first seen down {_clock(self.down_at)}, "
+        return (f"{seconds_text(self.seconds)} (first seen down {_clock(self.down_at)}, "
                 f"healthy again {_clock(self.healthy_at)} UTC)")
 
 
-def measure(events: list[dict[str, Any]]) -> Recovery:
-    """Walk the run's events in order and time each host's recovery."""
-    hosts: dict[str, HostRecovery] = {}
-    polls: dict[str, dict[str, Any]] = {}  # host -> the last poll not yet judged
-    for event in events:
-        if event.get("event") not in _RESULT_EVENTS:
+KEY = "runbook_recovery"
+
+
+def from_published(values: dict[str, Any]) -> Recovery:
+    """The Recovery the health_check role published (``runbook_recovery``); no hosts when none."""
+    published = values.get(KEY)
+    if not isinstance(published, dict):
+        return Recovery()
+    hosts = []
+    for host, seen in sorted(published.items()):
+        if not isinstance(seen, dict):
             continue
-        data = event.get("event_data") or {}
-        if data.get("role") != HEALTH_ROLE:
-            continue
-        host = str(data.get("host", "?"))
-        action = str(data.get("resolved_action") or data.get("task_action") or "")
-        res = data.get("res") if isinstance(data.get("res"), dict) else {}
-        if _is_poll(action, res):
-            polls[host] = _poll(data, res)
-            continue
-        healthy = _verdict(action, event.get("event"), res)
-        if healthy is None:
-            continue
-        poll = polls.pop(host, None)
-        if poll is None:
-            if action in _FAIL_ACTIONS and host in hosts and hosts[host].last_healthy is False:
-                continue  # the fail that follows a verdict already counted
-            moment = parse_time(data.get("start")) or parse_time(event.get("created"))
-            poll = {"start": moment, "end": moment, "attempts": 1}
-        _judge(hosts.setdefault(host, HostRecovery(host)), healthy, poll)
-    return Recovery(sorted(hosts.values(), key=lambda item: item.host))
+        hosts.append(HostRecovery(
+            host=str(host),
+            checks=_int(seen.get("checks"), 0),
+            down_at=_moment(seen.get("down_at")),
+            healthy_at=_moment(seen.get("healthy_at")),
+            last_healthy=_truthy(seen["last_healthy"]) if "last_healthy" in seen else None,
+        ))
+    return Recovery(hosts)
 
 
-def _poll(data: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
-    """When the poll's first request went out and its last answer came: the task's own times, or,
-    when the module says how long it polled (`elapsed`), its end minus that (the task's start also
-    counts the connection and the module's transfer)."""
-    start, end = parse_time(data.get("start")), parse_time(data.get("end"))
-    elapsed = res.get("elapsed")
-    if end is not None and isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) and elapsed >= 0:
-        polled = end - timedelta(seconds=float(elapsed))
-        start = polled if start is None else max(start, polled)
-    return {"start": start, "end": end, "attempts": _int(res.get("attempts"), 1)}
-
-
-def _is_poll(action: str, res: dict[str, Any]) -> bool:
-    if action in _FACT_ACTIONS | _DEBUG_ACTIONS | _FAIL_ACTIONS or action.endswith("validate_argument_spec"):
-        return False
-    return "attempts" in res or "status" in res
-
-
-def _judge(host: HostRecovery, healthy: bool, poll: dict[str, Any]) -> None:
-    host.checks += 1
-    host.last_healthy = healthy
-    if host.down_at is None and (not healthy or poll["attempts"] > 1):
-        host.down_at = poll["start"] or poll["end"]
-    if healthy and host.down_at is not None and host.healthy_at is None:
-        host.healthy_at = poll["end"] or poll["start"]
-
-
-def _verdict(action: str, event_name: Any, res: dict[str, Any]) -> bool | None:
-    """healthy True/False from the role's set_fact, debug or fail task; None for other tasks."""
-    if action in _FACT_ACTIONS:
-        facts = res.get("ansible_facts") if isinstance(res.get("ansible_facts"), dict) else {}
-        result = facts.get("health_check_result")
-        if isinstance(result, dict) and "healthy" in result:
-            return _truthy(result["healthy"])
+def _moment(value: Any) -> datetime | None:
+    """Epoch seconds (a number or its text) as an aware UTC datetime; None for "" or anything else."""
+    if isinstance(value, bool):
         return None
-    if action in _DEBUG_ACTIONS:
-        return None  # the set_fact before it already gave the verdict
-    if action in _FAIL_ACTIONS and event_name == "runner_on_failed":
-        return False
-    return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
 def _truthy(value: Any) -> bool:
@@ -170,7 +121,7 @@ def _clock(moment: datetime) -> str:
     return f"{moment.astimezone(timezone.utc):%H:%M:%S}"
 
 
-def _seconds_text(seconds: float | None) -> str:
+def seconds_text(seconds: float | None) -> str:
     if seconds is None:
         return "unknown"
     if seconds < 60:

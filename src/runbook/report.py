@@ -25,7 +25,8 @@ from typing import Any
 from runbook import deadline, escalation
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
-from runbook.recovery import HEALTH_ROLE, Recovery, measure
+from runbook import recovery as recovery_values
+from runbook.recovery import HEALTH_ROLE, Recovery, seconds_text
 from runbook.redact import Redactor
 
 GENERATED_FILE = "report.generated.md"
@@ -91,7 +92,8 @@ class RunFacts:
         return [step.result for step in self.steps]
 
 
-def read_facts(run_dir: Path) -> RunFacts:
+def read_facts(run_dir: Path, published: dict[str, Any] | None = None) -> RunFacts:
+    """The run's steps from its kept events; its time to recover from what it published."""
     events = read_events(run_dir)
     steps = []
     for event in events:
@@ -101,13 +103,13 @@ def read_facts(run_dir: Path) -> RunFacts:
         data = event.get("event_data") or {}
         steps.append(Step(result, str(data.get("role") or ""),
                           str(data.get("resolved_action") or data.get("task_action") or "")))
-    return RunFacts(steps, measure(events))
+    return RunFacts(steps, recovery_values.from_published(published or {}))
 
 
 def write_report(run_dir: Path, record: RunRecord, facts: RunFacts | None = None,
                  redactor: Redactor | None = None) -> Path:
     """(Re)write the report; returns the file written: report.md, or report.generated.md beside an edited one."""
-    facts = facts or read_facts(run_dir)
+    facts = facts or read_facts(run_dir, record.published)
     fresh = render(record, facts, redactor or Redactor())
     path = run_dir / REPORT_FILE
     text = fresh
@@ -142,11 +144,17 @@ def merge(existing: str, fresh: str) -> str | None:
     return _BLOCK.sub(lambda match: new_blocks[match["name"]], existing)
 
 
+def generated_block(name: str, lines: list[str], redactor: Redactor) -> str:
+    """Lines the tool writes (redacted) between markers that carry their digest, so a later
+    rewrite replaces them only while nobody edited them."""
+    body = redactor.text("\n".join(lines)).strip("\n")
+    return "\n".join([_START.format(name=name, digest=_digest(body)), body, _END.format(name=name)])
+
+
 def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
     """The whole report: generated blocks (redacted, with their digests) between the human sections."""
     def block(name: str, lines: list[str]) -> str:
-        body = redactor.text("\n".join(lines)).strip("\n")
-        return "\n".join([_START.format(name=name, digest=_digest(body)), body, _END.format(name=name)])
+        return generated_block(name, lines, redactor)
 
     parts = [
         f"# Incident Report: {record.title}",
@@ -166,7 +174,7 @@ def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
         "- Downtime: _XX minutes_ (the time to recover above is what the health checks saw)",
         "- Users affected: _~XXX_",
         "- Data loss: _Yes/No_",
-        "- Financial impact: _EUR XXX_",
+        "- Financial impact: _To be filled in._",
         "",
         block("resolution", ["## Resolution", "", *resolution(facts.results)]),
         "",
@@ -205,6 +213,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         ("Started", f"{started:%Y-%m-%d %H:%M:%S} UTC"),
         ("Mode", "check (dry run, nothing changed)" if record.check else "live"),
         ("Result", f"**{result_text(record)}**"),
+        ("Tool", f"runbook {record.runbook_version or 'unknown'} (ansible-core {record.ansible_core_version or 'unknown'})"),
     ]
     return [
         f"<!-- Written by `runbook` from run {record.run_id}. `runbook report {record.run_id}` rewrites "
@@ -212,6 +221,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         "",
         f"**Date:** {started:%Y-%m-%d}",
         *([f"**Incident:** {record.incident}"] if record.incident else []),
+        f"**Duration:** {_duration(facts)}",
         f"**Time to recover:** {facts.recovery.text()}",
         f"**Automation's own time:** {format_duration(record.duration)} (how long the run took, "
         "not how long the service was down)",
@@ -226,6 +236,14 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         summary(record),
         *_preceded_by_blank(deadline.section(record.published)),
     ]
+
+
+def _duration(facts: RunFacts) -> str:
+    """The template's Duration: how long the service was down, as far as this run saw it."""
+    seconds = facts.recovery.seconds
+    if seconds is None:
+        return facts.recovery.text()
+    return f"{seconds_text(seconds)} (from the health checks)"
 
 
 def not_reached(record: RunRecord) -> list[str]:
@@ -415,7 +433,7 @@ def _log_errors(logs: Any) -> list[str]:
 
 def published(values: dict[str, Any]) -> list[str]:
     shown = {key: value for key, value in values.items()
-             if key != PLAY_HOSTS
+             if key not in (PLAY_HOSTS, recovery_values.KEY)
              and not (key == "diagnosis" and diagnosis_hosts(values))
              and not (key == deadline.KEY and deadline.deadlines(values))}
     if not shown:

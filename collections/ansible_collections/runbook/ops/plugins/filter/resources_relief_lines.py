@@ -52,8 +52,8 @@ def resources_relief_lines(sample: dict[str, Any]) -> list[str]:
             line += " - OVER: " + over[c["service"]]
         lines.append(line)
     lines.append("top CPU: " + ", ".join("%s(%d) %.1f%%" % (p["command"], p["pid"], p["cpu"]) for p in sample.get("top_cpu", [])))
-    lines.append("top memory: " + ", ".join("%s(%d) %s" % (p["command"], p["pid"], _mib(p["rss_bytes"]))
-                                            for p in sample.get("top_memory", [])))
+    lines.append("top memory: " + ", ".join("%s(%d) %s" % (p["command"], p["pid"], _mib(p["rss_kb"] * 1024))
+                                            for p in sample.get("top_mem", [])))
     return lines
 
 

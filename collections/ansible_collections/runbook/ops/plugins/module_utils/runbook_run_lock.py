@@ -121,15 +121,16 @@ def read_owner(lock: str) -> dict | None:
         return {}
 
 
-def heartbeat_age(lock: str) -> float:
-    """Seconds since the lock last showed life (the newest of the dir, owner and heartbeat), host clock."""
+def heartbeat_age(lock: str, now: float | None = None) -> float:
+    """Seconds since the lock last showed life (the newest of the dir, owner and heartbeat), host clock
+    (now: the time to count from, time.time() when not given)."""
     newest = 0.0
     for path in (lock, os.path.join(lock, OWNER), os.path.join(lock, BEAT)):
         try:
             newest = max(newest, os.stat(path).st_mtime)
         except OSError:
             continue
-    return time.time() - newest
+    return (time.time() if now is None else now) - newest
 
 
 def rebooting_left(holder: dict | None) -> float:

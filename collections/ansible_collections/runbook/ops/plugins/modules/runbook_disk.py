@@ -1,36 +1,12 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, runbook contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Disk space for the runbook's section 5, one round trip per step.
 
-action=probe (read-only): usage of the mounts that hold the given paths
-(df's numbers, from statvfs) and, for mounts at or above du_min_percent, the
-biggest directories on them (`du -x`, stopped after du_timeout seconds: what
-du finished by then is still reported). In check mode, `pending` (files a
-cleanup would free: path and size) is subtracted per mount, so the verdict
-reads the usage the cleanup would leave.
-
-action=volumes (read-only): the volumes Docker could prune that the stack does
-not own: dangling volumes minus every named volume of the compose file (used
-by a service or not, running or stopped) and every volume labelled with the
-stack's compose project. Also which services set a json log size cap.
-
-action=logs: the files matching the globs that are larger than threshold
-bytes are cut down to their last keep_bytes (whole lines, same inode: open
-handles keep writing; never deleted). While a lockdown is recorded
-(lockdown_file exists) or with archive=true, the last archive_bytes of each
-such log are first written gzip-compressed (and fsynced) under evidence_dir;
-when there is no room for that, the module stops before cutting that log,
-naming it.
-
-action=backups: per series (one directory, names equal but for their digits),
-the `keep` newest valid backups always stay (valid: not empty, `gzip -t`
-passes for .gz, `pg_restore --list` for .dump); backups older than those and
-older than `days` are deleted. A series with fewer valid backups loses
-nothing. Broken or unchecked backups are never deleted: they are named.
-Subdirectories of backup_dir are searched only with recurse=true.
-
-Check mode: logs and backups report what they would free and change nothing.
+The rules are pure functions in module_utils/runbook_disk_rules.py; cutting and archiving
+a log is module_utils/runbook_log_cut.py; this module reads the host and runs one action.
 """
 
 from __future__ import annotations
@@ -38,6 +14,22 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: runbook_disk
 short_description: Probe disk usage, find prunable Docker volumes, truncate big logs, delete old backups
+description:
+  - C(action=probe) (read-only) returns the usage of the mounts that hold the given paths (df's numbers, from statvfs)
+    and, for mounts at or above I(du_min_percent), the biggest directories on them (C(du -x), stopped after
+    I(du_timeout) seconds; what du finished by then is still reported). In check mode I(pending) (files a cleanup
+    would free) is subtracted per mount, so the verdict reads the usage the cleanup would leave.
+  - C(action=volumes) (read-only) returns the volumes Docker could prune that the stack does not own (dangling volumes
+    minus every named volume of the compose file and every volume labelled with the stack's compose project), and
+    which services set a json log size cap.
+  - C(action=logs) cuts the files matching I(globs) that are larger than I(threshold) bytes down to their last
+    I(keep_bytes) (whole lines, same inode; never deleted). While a lockdown is recorded (I(lockdown_file) exists) or
+    with I(archive=true) the last I(archive_bytes) of each such log are first written gzip-compressed under
+    I(evidence_dir); when there is no room for that, the module stops before cutting that log, naming it.
+  - C(action=backups) deletes, per series (one directory, names equal but for their digits), the backups older than the
+    I(keep) newest valid ones and older than I(days); broken or unchecked backups are never deleted, they are named.
+author: runbook maintainers (@runbook)
+version_added: 1.0.0
 options:
   action: {type: str, choices: [probe, volumes, logs, backups], default: probe, description: What to do.}
   paths: {type: list, elements: path, default: [], description: Paths whose mounts are probed (probe).}
@@ -45,177 +37,85 @@ options:
   du_depth: {type: int, default: 2, description: Directory depth du reports (probe).}
   du_timeout: {type: float, default: 20, description: Seconds du may run per mount (probe).}
   top: {type: int, default: 8, description: How many biggest directories per mount (probe).}
-  pending: {type: list, elements: dict, default: [], description: Files (path, size or freed) a check-mode cleanup would free, subtracted from usage (probe).}
+  pending:
+    type: list
+    elements: dict
+    default: []
+    description: 'Files (path, size or freed) a check-mode cleanup would free, subtracted from usage (probe).'
   compose_dir: {type: path, description: The app's compose directory (volumes).}
   globs: {type: list, elements: str, default: [], description: Log file globs (logs).}
   threshold: {type: int, default: 0, description: Log files larger than this many bytes are truncated (logs).}
   keep_bytes: {type: int, default: 0, description: The last bytes (whole lines) of a truncated log that stay (logs).}
   archive: {type: bool, default: false, description: Archive the tail of each log before cutting it (logs).}
   lockdown_file: {type: path, description: While this file exists the logs are archived whatever archive says (logs).}
-  evidence_dir: {type: path, description: Where the archives go, one folder per run (logs).}
+  evidence_dir: {type: path, description: 'Where the archives go, one folder per run (logs).'}
   archive_bytes: {type: int, default: 268435456, description: The last bytes of a log that are archived (logs).}
   backup_dir: {type: path, description: The contract's backup_dir (backups).}
   patterns: {type: list, elements: str, default: [], description: File name globs of backups (backups).}
   days: {type: int, default: 7, description: Backups older than this many days are deleted (backups).}
   keep: {type: int, default: 2, description: Valid backups per series that always stay (backups).}
   recurse: {type: bool, default: false, description: Also search the subdirectories of backup_dir (backups).}
+attributes:
+  check_mode: {support: full, description: logs and backups report what they would free and change nothing.}
+  diff_mode: {support: none, description: No diff is returned.}
+  platform: {support: full, platforms: posix, description: A Linux host; Docker for action=volumes.}
 """
 
-import errno
+EXAMPLES = r"""
+- name: Measure the mounts of the app and Docker
+  runbook.ops.runbook_disk:
+    action: probe
+    paths: [/srv/app, /var/lib/docker]
+    du_min_percent: 80
+
+- name: Cut the big logs to their last 50 MB
+  runbook.ops.runbook_disk:
+    action: logs
+    globs: [/var/log/nginx/*.log]
+    threshold: 104857600
+    keep_bytes: 52428800
+    evidence_dir: /var/lib/runbook/evidence
+
+- name: Delete old backups, keeping the two newest valid ones per series
+  runbook.ops.runbook_disk:
+    action: backups
+    backup_dir: /root/backups
+    patterns: ["*.dump", "*.sql.gz"]
+"""
+
+RETURN = r"""
+mounts: {description: 'probe: per file system, mount, size, used, avail, percent, biggest, du_complete.', returned: probe,
+         type: list, elements: dict}
+used: {description: 'probe: bytes used over the mounts.', returned: probe, type: int}
+prunable: {description: 'volumes: the dangling volumes the stack does not own (name, labels, mountpoint, bytes).',
+           returned: volumes, type: list, elements: dict}
+protected: {description: 'volumes: the volume names of the stack.', returned: volumes, type: list, elements: str}
+log_caps: {description: 'volumes: per service, the logging driver and its max-size.', returned: volumes, type: list,
+           elements: dict}
+files: {description: 'logs: the cut logs (path, size, kept, freed, archive).', returned: logs, type: list, elements: dict}
+evidence: {description: 'logs: why and where the tails were archived, and the archives.', returned: logs, type: dict}
+freed: {description: 'logs, backups: bytes freed (or that would be, in check mode).', returned: 'logs, backups', type: int}
+deleted: {description: 'backups: the deleted backups.', returned: backups, type: list, elements: dict}
+broken: {description: 'backups: the broken or unchecked backups (never deleted).', returned: backups, type: list,
+         elements: dict}
+"""
+
 import fnmatch
 import glob
-import gzip
-import hashlib
 import json
-import math
 import os
-import re
-import shutil
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import Commands
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_disk_rules import (
+    archive_path, log_caps, logs_over, mount_of, parse_du, percent, prunable_volumes, select_backups, stack_volumes,
+    tail_start)
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_log_cut import (
+    NoRoom, archive_tail, keep_tail, private_dir, read_at_fd, write_index)
 
-DAY = 86400
-PROJECT_LABEL = "com.docker.compose.project"
-CHUNK = 1 << 20
-# Errors that mean "no room for the evidence archive".
-NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
-# ---- pure functions (tests/test_disk_module.py) ----
-
-def percent(used, avail):
-    """df's Use%: used over (used + available to users), rounded up."""
-    total = used + avail
-    return int(math.ceil(used * 100.0 / total)) if total else 0
-
-
-def parse_du(text, mount, top):
-    """The `top` biggest directories of `du -k` output, the mount itself left out."""
-    entries = []
-    for line in text.splitlines():
-        size, _, path = line.partition("\t")
-        if path and size.isdigit() and path != mount:
-            entries.append({"path": path, "bytes": int(size) * 1024})
-    entries.sort(key=lambda e: (-e["bytes"], e["path"]))
-    return entries[:top]
-
-
-def series_of(path):
-    """A backup's series: its directory and its name with every run of digits (dates, times, numbers) as `*`."""
-    directory, name = os.path.split(path)
-    return os.path.join(directory, re.sub(r"[0-9]+", "*", name))
-
-
-def select_backups(files, now, days, keep, check):
-    """What to do with backups given as dicts with path, mtime, size, per series.
-
-    Newest first, each backup is checked (check(file) -> (True, why) valid,
-    (False, why) broken, (None, why) could not be checked) until `keep` valid
-    ones are found: those stay, and so does every backup newer than the last of
-    them (a broken one is named, never deleted). The backups older than that
-    are deleted when older than `days`, else kept. A series with fewer than
-    `keep` valid backups loses nothing. Returns one dict per series, sorted by
-    series: series, valid (kept), kept (within the retention), broken (with
-    why), deleted."""
-    by_series = {}
-    for f in files:
-        by_series.setdefault(series_of(f["path"]), []).append(f)
-    limit = now - days * DAY
-    result = []
-    for series in sorted(by_series):
-        ordered = sorted(by_series[series], key=lambda f: (f["mtime"], f["path"]), reverse=True)
-        entry = {"series": series, "valid": [], "kept": [], "broken": [], "deleted": []}
-        for f in ordered:
-            if len(entry["valid"]) < keep:
-                ok, why = check(f)
-                if ok:
-                    entry["valid"].append(dict(f, why=why))
-                else:
-                    entry["broken"].append(dict(f, why=why, checked=ok is not None))
-            elif f["mtime"] < limit:
-                entry["deleted"].append(f)
-            else:
-                entry["kept"].append(f)
-        result.append(entry)
-    return result
-
-
-def tail_start(read_at, size, keep):
-    """Where the last `keep` bytes of a file of `size` bytes start, moved on to
-    the start of the next whole line (0 when the whole file fits; when no line
-    starts in those bytes, where they start). read_at(offset, n) reads bytes."""
-    if size <= keep:
-        return 0
-    start = size - keep
-    if read_at(start - 1, 1) == b"\n":
-        return start
-    pos = start
-    while pos < size:
-        chunk = read_at(pos, min(CHUNK, size - pos))
-        if not chunk:
-            break
-        found = chunk.find(b"\n")
-        if found >= 0:
-            return pos + found + 1
-        pos += len(chunk)
-    return start
-
-
-def archive_path(evidence_dir, log_path):
-    """Where the archive of a log goes: its own path under the run's evidence folder, .gz added."""
-    return os.path.join(evidence_dir, log_path.lstrip("/") + ".gz")
-
-
-def logs_over(files, threshold):
-    """The log files (path, size) larger than threshold bytes."""
-    return [f for f in files if f["size"] > threshold]
-
-
-def stack_volumes(config):
-    """(project, names) of the compose config: every named volume the stack
-    defines or a service mounts, by its engine name."""
-    project = config.get("name", "")
-    defined = config.get("volumes") or {}
-    names = set()
-    for key, spec in defined.items():
-        names.add((spec or {}).get("name") or "%s_%s" % (project, key))
-    for service in (config.get("services") or {}).values():
-        for mount in service.get("volumes") or []:
-            if isinstance(mount, dict) and mount.get("type") == "volume" and mount.get("source"):
-                source = mount["source"]
-                spec = defined.get(source)
-                names.add((spec or {}).get("name") or ("%s_%s" % (project, source) if spec is not None else source))
-    return project, sorted(names)
-
-
-def prunable_volumes(dangling, protected, project):
-    """Dangling volumes (name, labels) neither named by the stack nor labelled with its project."""
-    return [v for v in dangling
-            if v["name"] not in protected and not (project and (v.get("labels") or {}).get(PROJECT_LABEL) == project)]
-
-
-def log_caps(config):
-    """Per service: the logging driver and its max-size (empty when not capped)."""
-    caps = []
-    for name, service in sorted((config.get("services") or {}).items()):
-        logging = service.get("logging") or {}
-        options = logging.get("options") or {}
-        caps.append({"service": name, "driver": logging.get("driver", "json-file (engine default)"),
-                     "max_size": str(options.get("max-size", ""))})
-    return caps
-
-
-def mount_of(path):
-    """The mount point holding path (the nearest existing ancestor's)."""
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    while not os.path.ismount(path):
-        path = os.path.dirname(path)
-    return path
+COMMANDS = Commands()
+TIMED_OUT = (124, 137)  # coreutils timeout: the command ran out of time (137: killed after the grace period)
 
 
 # ---- host side ----
@@ -231,19 +131,10 @@ def usage(mount):
 def du(mount, depth, timeout, top):
     """Biggest directories on one mount; du is stopped after timeout seconds,
     what it printed by then (it prints each directory when done) is kept."""
-    argv = ["du", "-x", "-k", "-d", str(depth), mount]
-    try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    except OSError:
+    rc, out, dummy = COMMANDS.run(["du", "-x", "-k", "-d", str(depth), mount], timeout=timeout)
+    if rc == 127 and not out:
         return [], False
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        complete = True
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        complete = False
-    return parse_du(out, mount, top), complete
+    return parse_du(out, mount, top), rc not in TIMED_OUT
 
 
 def probe(p):
@@ -272,23 +163,23 @@ def probe(p):
 
 
 def dir_bytes(path):
-    rc, out, _ = run(["du", "-s", "-k", path], timeout=30)
+    rc, out, dummy = COMMANDS.run(["du", "-s", "-k", path], timeout=30)
     return int(out.split()[0]) * 1024 if rc == 0 and out.split() and out.split()[0].isdigit() else 0
 
 
 def volumes(p):
-    rc, out, err = run(["docker", "compose", "config", "--format", "json"], cwd=p["compose_dir"])
+    rc, out, err = COMMANDS.run(["docker", "compose", "config", "--format", "json"], cwd=p["compose_dir"], timeout=60)
     if rc != 0:
         return None, "docker compose config failed in %s: %s" % (p["compose_dir"], err.strip())
     config = json.loads(out)
     project, protected = stack_volumes(config)
-    rc, out, err = run(["docker", "volume", "ls", "-q", "--filter", "dangling=true"])
+    rc, out, err = COMMANDS.run(["docker", "volume", "ls", "-q", "--filter", "dangling=true"], timeout=60)
     if rc != 0:
         return None, "docker volume ls failed: %s" % err.strip()
     names = out.split()
     dangling = []
     if names:
-        rc, out, err = run(["docker", "volume", "inspect", *names])
+        rc, out, err = COMMANDS.run(["docker", "volume", "inspect"] + names, timeout=60)
         if rc != 0:
             return None, "docker volume inspect failed: %s" % err.strip()
         dangling = [{"name": v["Name"], "labels": v.get("Labels") or {}, "mountpoint": v.get("Mountpoint", "")}
@@ -299,115 +190,6 @@ def volumes(p):
     return {"project": project, "protected": protected, "prunable": prunable,
             "kept": sorted(v["name"] for v in dangling if v not in prunable),
             "log_caps": log_caps(config)}, ""
-
-
-class NoRoom(Exception):
-    """The evidence archive of a log did not fit."""
-
-
-def read_at_fd(fd):
-    return lambda offset, n: os.pread(fd, n, offset)
-
-
-def keep_tail(path, keep):
-    """Cut a log down to its last `keep` bytes (whole lines), in place: the
-    same inode, so a process that has it open (O_APPEND) keeps writing to it.
-    What was appended while the tail moved is moved too; what is written in
-    the instant between the last check and the truncation is lost (as with
-    logrotate's copytruncate). Returns the size left."""
-    fd = os.open(path, os.O_RDWR)
-    try:
-        size = os.fstat(fd).st_size
-        src = tail_start(read_at_fd(fd), size, keep)
-        if src == 0:
-            return size
-        dst = 0
-        while True:
-            end = os.fstat(fd).st_size
-            while src < end:
-                chunk = os.pread(fd, min(CHUNK, end - src), src)
-                if not chunk:
-                    break
-                os.pwrite(fd, chunk, dst)
-                src += len(chunk)
-                dst += len(chunk)
-            if os.fstat(fd).st_size <= end:
-                break
-        os.ftruncate(fd, dst)
-        return dst
-    finally:
-        os.close(fd)
-
-
-def private_dir(path):
-    """A directory only root reads (0700 whatever the umask), made when missing."""
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)
-    except OSError as exc:
-        if exc.errno in NO_ROOM:
-            raise NoRoom(str(exc)) from exc
-        raise
-
-
-def fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def archive_tail(path, size, archive_bytes, dest):
-    """Write the last `archive_bytes` (whole lines) of a log, as it is up to
-    `size`, gzip-compressed to dest (0600, fsynced). Raises NoRoom when the file
-    system is full (nothing is left behind). Returns what was archived."""
-    partial = dest + ".partial"
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        fd_in = source.fileno()
-        start = tail_start(read_at_fd(fd_in), size, archive_bytes)
-        try:
-            os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
-            out = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(out, "wb") as raw:
-                with gzip.GzipFile(filename=os.path.basename(path), mode="wb", fileobj=raw, compresslevel=6) as packed:
-                    pos = start
-                    while pos < size:
-                        chunk = os.pread(fd_in, min(CHUNK, size - pos), pos)
-                        if not chunk:
-                            break
-                        packed.write(chunk)
-                        digest.update(chunk)
-                        pos += len(chunk)
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(partial, dest)
-            fsync_dir(os.path.dirname(dest))
-        except OSError as exc:
-            try:
-                os.remove(partial)
-            except OSError:
-                pass
-            if exc.errno in NO_ROOM:
-                raise NoRoom(str(exc)) from exc
-            raise
-    stat = os.stat(path)
-    return {"log": path, "inode": stat.st_ino, "size": size, "from": start, "bytes": pos - start,
-            "sha256": digest.hexdigest(), "archive": dest, "compressed": os.path.getsize(dest)}
-
-
-def write_index(folder, entries):
-    """index.json of the evidence folder: which log, which bytes, their sha256, the archive."""
-    path = os.path.join(folder, "index.json")
-    try:
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
-            json.dump(entries, f, indent=2)
-            f.write("\n")
-    except OSError as exc:
-        if exc.errno in NO_ROOM:
-            raise NoRoom(str(exc)) from exc
-        raise
 
 
 def log_files(globs):
@@ -469,12 +251,12 @@ def check_backup(f):
         return False, "empty"
     name = os.path.basename(f["path"])
     if name.endswith((".gz", ".tgz")):
-        rc, _, err = run(["gzip", "-t", f["path"]], timeout=900)
+        rc, dummy, err = COMMANDS.run(["gzip", "-t", f["path"]], timeout=900)
         return (True, "gzip -t passed") if rc == 0 else (False, "gzip -t: " + (err.strip().splitlines() or ["failed"])[-1])
     if name.endswith(".dump"):
-        if not shutil.which("pg_restore"):
+        if not COMMANDS.which("pg_restore"):
             return None, "not checked: pg_restore is not installed"
-        rc, _, err = run(["pg_restore", "--list", f["path"]], timeout=900)
+        rc, dummy, err = COMMANDS.run(["pg_restore", "--list", f["path"]], timeout=900)
         return (True, "pg_restore --list passed") if rc == 0 else (
             False, "pg_restore --list: " + (err.strip().splitlines() or ["failed"])[-1])
     return True, "not empty"
@@ -540,6 +322,7 @@ def main():
                      ("action", "logs", ("evidence_dir",))],
         supports_check_mode=True,
     )
+    COMMANDS.use(module)
     p = module.params
     if p["action"] == "probe":
         module.exit_json(changed=False, **probe(p))

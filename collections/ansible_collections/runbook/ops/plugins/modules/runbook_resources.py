@@ -9,7 +9,8 @@ Samples `docker stats --no-stream` `samples` times (each call itself measures
 CPU between two readings of the container's counters) and averages CPU% and
 memory% per container, so one instant never decides a restart. Maps each
 container to its compose service (`docker compose ps`), and reads the top
-processes by CPU and by memory (`ps`). Returns the services over the limits.
+processes by CPU and by memory (`ps`, module_utils/runbook_processes.py: the same
+keys as runbook_diagnose's). Returns the services over the limits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ description:
   - Takes O(samples) readings of C(docker stats --no-stream), each of which measures CPU between two
     readings of the containers' counters, and averages CPU% and memory% per container, so one instant
     never decides a restart. Maps each container to its compose service (C(docker compose ps)).
-  - Reads the top O(top) processes by CPU and by memory (C(ps)), and returns the services over
+  - Reads the top O(top) processes by CPU and by memory (one C(ps) call), and returns the services over
     O(max_cpu) or O(max_memory).
   - The module only reads, and never reports a change.
 requirements:
@@ -124,17 +125,42 @@ over:
   elements: dict
   sample: [{"service": "api", "cpu": 92.3, "why": "CPU 92.3% > 80%"}]
 top_cpu:
-  description: The host's top processes by CPU (C(pid), C(cpu), C(memory), C(rss_bytes), C(command)).
+  description: The host's top processes by CPU (the same keys as runbook_diagnose's processes).
   returned: success
   type: list
   elements: dict
-  sample: [{"pid": 2211, "cpu": 91.0, "memory": 4.1, "rss_bytes": 440401920, "command": "node"}]
-top_memory:
-  description: The host's top processes by resident memory, in the same shape as RV(top_cpu).
+  sample: [{"pid": 2211, "user": "app", "cpu": 91.0, "mem": 4.1, "rss_kb": 430080, "command": "node server.js"}]
+  contains:
+    pid:
+      description: The process id.
+      type: int
+      returned: always
+    user:
+      description: The process's user.
+      type: str
+      returned: always
+    cpu:
+      description: The process's CPU% (C(ps) C(pcpu)).
+      type: float
+      returned: always
+    mem:
+      description: The process's memory% (C(ps) C(pmem)).
+      type: float
+      returned: always
+    rss_kb:
+      description: The process's resident memory in KiB.
+      type: int
+      returned: always
+    command:
+      description: The process's arguments on one line, cut to 80 characters.
+      type: str
+      returned: always
+top_mem:
+  description: The host's top processes by memory%, in the same shape as RV(top_cpu).
   returned: success
   type: list
   elements: dict
-  sample: [{"pid": 2211, "cpu": 91.0, "memory": 4.1, "rss_bytes": 440401920, "command": "node"}]
+  sample: [{"pid": 2211, "user": "app", "cpu": 91.0, "mem": 4.1, "rss_kb": 430080, "command": "node server.js"}]
 samples:
   description: How many C(docker stats) readings were taken.
   returned: success
@@ -146,6 +172,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import bounded
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
 
 COMMAND_TIMEOUT = 60
 UNITS = {"B": 1, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4,
@@ -225,17 +252,6 @@ def over(containers, max_cpu, max_memory):
     return found
 
 
-def parse_ps(text):
-    """`ps -eo pid,pcpu,pmem,rss,comm --no-headers` lines."""
-    rows = []
-    for line in text.splitlines():
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[0].isdigit():
-            rows.append({"pid": int(parts[0]), "cpu": to_float(parts[1]), "memory": to_float(parts[2]),
-                         "rss_bytes": int(parts[3]) * 1024 if parts[3].isdigit() else 0, "command": parts[4].strip()})
-    return rows
-
-
 # ---- host side ----
 
 def run(module, argv, cwd=None):
@@ -258,12 +274,11 @@ def sample(module):
         readings.append(parse_stats(out))
     containers = average(readings, services)
     ps = module.get_bin_path("ps")
-    rc, out, dummy = run(module, [ps, "-eo", "pid,pcpu,pmem,rss,comm", "--no-headers"]) if ps else (1, "", "")
+    rc, out, dummy = run(module, [ps] + PS_ARGV[1:]) if ps else (1, "", "")
     processes = parse_ps(out) if rc == 0 else []
-    top = p["top"]
     return {"containers": containers, "over": over(containers, p["max_cpu"], p["max_memory"]),
-            "top_cpu": sorted(processes, key=lambda r: -r["cpu"])[:top],
-            "top_memory": sorted(processes, key=lambda r: -r["rss_bytes"])[:top],
+            "top_cpu": top(processes, "cpu", p["top"]),
+            "top_mem": top(processes, "mem", p["top"]),
             "samples": len(readings)}, ""
 
 

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""module_utils/runbook_ledger: one reader and one writer of the release ledger."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import (
+    append_ledger, is_full_sha, last_good, parse_ledger, read_ledger)
+
+A = "a" * 40
+B = "b" * 40
+C = "c" * 40
+
+
+def test_only_objects_with_a_full_commit_sha_count():
+    lines = [json.dumps({"commit": A}), "not json", json.dumps(["list"]), json.dumps({"commit": "abc1234"}),
+             json.dumps({"commit": "HEAD~1"}), json.dumps({"commit": ""}), json.dumps({"commit": "f" * 64})]
+    assert [entry["commit"] for entry in parse_ledger(lines)] == [A, "f" * 64]
+    assert is_full_sha(A.upper()) and not is_full_sha("a" * 39) and not is_full_sha(None)
+
+
+def test_append_keeps_the_last_entries_and_the_file_private(tmp_path):
+    for commit in (A, B, C):
+        append_ledger(str(tmp_path), commit, "Rollback", "passed the health gate", 2)
+    error, entries = read_ledger(str(tmp_path))
+    assert error == "" and [entry["commit"] for entry in entries] == [B, C]
+    assert set(entries[-1]) == {"commit", "time", "epoch", "scenario", "source"}
+    assert (tmp_path / "releases.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_missing_ledger_says_so(tmp_path):
+    assert read_ledger(str(tmp_path)) == ("no release ledger at %s/releases.jsonl" % tmp_path, [])
+
+
+def test_last_good_skips_the_running_release_and_what_a_rollback_left():
+    entries = [{"commit": A}, {"commit": B}, {"commit": A, "rolled_back_from": B}]
+    assert last_good(entries, A) == ""
+    assert last_good([{"commit": A}, {"commit": B}], B) == A
