@@ -1,3 +1,5 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Refuse ``-e`` values that carry a Jinja template, and ``--skip-tags``,
 ``--start-at-task`` or ``--step`` that would skip the input checks or the run
@@ -86,6 +88,26 @@ keys) to be safe.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+name: runbook_guard
+type: aggregate
+author: runbook maintainers (!UNKNOWN)
+version_added: 0.2.0
+short_description: Refuse -e values that carry a Jinja template, and options that skip the input checks
+description:
+  - Runs when ansible-playbook loads its callbacks, before any play is templated and before any worker
+    starts. It needs no enabling (it is found in the C(callback_plugins/) directory next to the playbooks).
+  - Exits with status 2 and one line on stderr when an extra var (key or value, at any depth) contains
+    C({{), C({%) or C({#). Values marked C(!unsafe) in a vars file are not templated by Ansible and are
+    let through.
+  - Also exits with status 2 when C(--skip-tags) names C(always) or C(tagged), or when C(--start-at-task)
+    or C(--step) is given, since each would skip the playbooks' input checks and run lock.
+  - Prints nothing when the inputs are fine, and handles no event.
+notes:
+  - C(--syntax-check) and C(--list-hosts), C(--list-tasks), C(--list-tags) load no callback plugin, so they
+    are not guarded.
+"""
+
 import json
 import re
 import sys
@@ -95,19 +117,6 @@ from typing import Any
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
-DOCUMENTATION = """
-    name: runbook_guard
-    type: aggregate
-    short_description: Refuses -e values that contain a Jinja template
-    description:
-      - Exits with status 2 before any play starts when an extra var (key or
-        value, at any depth) contains C({{), C({%) or C({#). Silent otherwise.
-      - Values marked C(!unsafe) in a vars file are not templated by Ansible
-        and are let through.
-      - Also exits with status 2 when C(--skip-tags) names C(always) or C(tagged),
-        or when C(--start-at-task) or C(--step) is given, since each would skip the
-        playbooks' input checks and run lock.
-"""
 
 MARKERS = ("{{", "{%", "{#")
 UNSKIPPABLE = ("always", "tagged")
@@ -117,11 +126,12 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 def _templatable(text: str) -> bool:
     """Whether ansible-core would render this string (untagged strings count, to be safe)."""
-    if type(text) is str:  # plain str: no origin, no trust tag (inline JSON keys); refuse to be safe
-        return True
     try:
+        from ansible.module_utils._internal._datatag import AnsibleTagHelper
         from ansible.template import is_trusted_as_template
     except ImportError:  # not 2.19's data tagging: everything from -e is a template
+        return True
+    if not AnsibleTagHelper.tags(text):  # no origin, no trust tag (inline JSON keys): refuse to be safe
         return True
     return is_trusted_as_template(text)
 

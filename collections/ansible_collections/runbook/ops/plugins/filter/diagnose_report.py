@@ -1,3 +1,5 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters that turn what runbook_diagnose read on a host into what a person and the report read.
 
@@ -227,7 +229,7 @@ def _docker_disk(item: dict[str, Any]) -> str:
         return _unknown(item)
     parts = []
     for row in item.get("rows") or []:
-        reclaimable = str(row.get("reclaimable") or "").split(" ")[0]
+        reclaimable = str(row.get("reclaimable") or "").split(" ", maxsplit=1)[0]
         part = "%s %d, %s" % (str(row.get("type", "")).lower().replace("local ", ""), row.get("count", 0), row.get("size"))
         if reclaimable and float(re.sub(r"[^0-9.]", "", reclaimable) or 0) > 0:
             part += " (%s reclaimable)" % reclaimable

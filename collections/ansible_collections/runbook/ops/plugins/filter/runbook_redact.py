@@ -1,3 +1,5 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The `runbook_redact` filter: the CLI's redaction rules, for tasks that show text.
 
@@ -12,6 +14,36 @@ installed, the package is imported from this repository's `src/` directory.
 """
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: runbook_redact
+short_description: Strip ANSI escapes and redact secrets with the runbook CLI's own rules
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - Takes a string, a list of strings, or null, and gives back the same shape with ANSI escape sequences
+    stripped and secrets replaced by C(********).
+  - The rules are C(runbook.redact.redact_text), the very code the runbook CLI runs on everything it keeps
+    and prints. When the Python that runs ansible-playbook does not have the runbook package, it is imported
+    from the repository's C(src/) directory.
+options:
+  _input:
+    description: A string, a list of strings, or null.
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Show the last error lines of the deploy, secrets redacted
+  ansible.builtin.debug:
+    msg: "{{ compose_deploy_error_lines[-10:] | runbook.ops.runbook_redact }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The string or the list of strings redacted (null stays null).
+  type: raw
+"""
 
 import sys
 from collections.abc import Callable

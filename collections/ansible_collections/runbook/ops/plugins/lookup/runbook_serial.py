@@ -1,3 +1,5 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``lookup('runbook_serial', runbook_serial | default(''))``: a play's ``serial``
 (hosts per batch) from ``-e``, the play's vars or the inventory, checked.
@@ -35,6 +37,43 @@ any host is touched, with one message naming the value and what is accepted.
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+name: runbook_serial
+author: runbook maintainers (!UNKNOWN)
+version_added: 0.2.0
+short_description: A play's serial (hosts per batch) from -e, the play's vars or the inventory, checked
+description:
+  - Returns the batch size for a play's C(serial) keyword, which Ansible templates before it picks a host,
+    when no host's variables (C(group_vars), C(host_vars)) are visible yet.
+  - The value is the term when not empty (C(runbook_serial) given with C(-e) or in the play's vars); else
+    C(runbook_serial) of the first host of the C(app_servers) group, read from the run's inventory sources
+    with the run's own loader (vault secrets and the C(group_vars)/C(host_vars) next to the playbook count);
+    else C(100%), every host at once.
+  - The value must be a whole number of hosts per batch (1 or more) or a percentage of them (C(1%) to C(100%)).
+    Anything else stops the run before any host is touched, with one message naming the value.
+options:
+  _terms:
+    description: The value given with C(-e) or in the play's vars; empty to read the inventory.
+    required: false
+"""
+
+EXAMPLES = r"""
+- name: Restart the app, a batch of hosts at a time
+  hosts: app_servers
+  serial: "{{ lookup('runbook.ops.runbook_serial', runbook_serial | default('')) }}"
+  tasks:
+    - name: Say which batch this host is in
+      ansible.builtin.debug:
+        msg: "{{ ansible_play_batch }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One item, the batch size, an integer or a percentage such as C(25%).
+  type: list
+  elements: raw
+"""
+
 import os
 import re
 from typing import Any
@@ -44,16 +83,6 @@ from ansible.inventory.manager import InventoryManager
 from ansible.plugins.lookup import LookupBase
 from ansible.vars.manager import VariableManager
 
-DOCUMENTATION = r"""
-name: runbook_serial
-short_description: a play's serial from -e, the play's vars or the inventory, checked
-description:
-  - Returns the batch size for a play's C(serial) keyword. See the module docstring.
-options:
-  _terms:
-    description: The value given with -e or in the play's vars; empty to read the inventory.
-    required: false
-"""
 
 DEFAULT = "100%"
 GROUP = "app_servers"

@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Running a command on the host from a module: shared by the collection's modules.
 
@@ -10,6 +11,11 @@ Commands: the one runner of the modules. Once a module calls use(module), comman
 through module.run_command() (programs found with module.get_bin_path(), a time limit
 kept with coreutils' `timeout`); before that (unit tests of the pure parts) run() below.
 Arguments are always a list, never a shell line.
+
+Modules that call ``module.run_command()`` themselves (which has no time limit) use
+``bounded()``: it puts coreutils' ``timeout`` in front of a command when the host has
+it, so a program that hangs (a docker engine that does not answer) ends the task with
+an error instead of holding it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+
+# timeout's own exit statuses: the command was sent TERM at the limit (124), KILL after the grace (137).
+TIMED_OUT = (124, 137)
+KILL_AFTER = 5
+
+
+def bounded(module, argv, seconds):
+    """argv run under coreutils' timeout for `seconds` when the host has it, else argv as given."""
+    limit = module.get_bin_path("timeout")
+    if not limit:
+        return list(argv)
+    return [limit, "--kill-after=%d" % KILL_AFTER, str(seconds)] + list(argv)
 
 
 # Where system tools live on Debian; a module's PATH may lack the sbin directories.

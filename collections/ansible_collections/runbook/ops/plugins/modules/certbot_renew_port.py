@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which processes listen on a TCP port of the host, read from /proc.
 
@@ -13,10 +14,90 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: certbot_renew_port
-short_description: Name the processes that listen on a TCP port (from /proc), and whether they are all nginx
+short_description: Name the processes that listen on a TCP port, and whether they are all the web server
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - Reads C(/proc/net/tcp), C(/proc/net/tcp6) and each process's open sockets to name the processes
+    that listen on O(port), with their systemd unit.
+  - certbot's standalone authenticator needs port 80, and the fallback frees it by stopping the web
+    server. This module says beforehand who holds the port. The web server (stopping it frees the port),
+    nobody, or another process (stopping the web server would not free it, only cost the outage).
+  - The module only reads, and never reports a change. Run it as root to see other users' processes.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it reports the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
+    details: Reads C(/proc).
 options:
-  port: {type: int, required: true, description: The TCP port.}
-  service_name: {type: str, default: nginx, description: The process name (comm) and systemd unit stem that count as the web server.}
+  port:
+    description: The TCP port.
+    type: int
+    required: true
+  service_name:
+    description:
+      - The web server's process name (C(comm)) and systemd unit stem.
+      - A process counts as the web server when its name is this or its unit is this plus C(.service).
+    type: str
+    default: nginx
+"""
+
+EXAMPLES = r"""
+- name: Name who listens on port 80 before stopping nginx for certbot
+  runbook.ops.certbot_renew_port:
+    port: 80
+    service_name: nginx
+  register: certbot_renew_port80
+  check_mode: false
+
+- name: Stop when something other than nginx holds port 80 (stopping nginx would not free it)
+  ansible.builtin.fail:
+    msg: "Port 80 is held by {{ certbot_renew_port80.others_text }}: stopping nginx would not free it."
+  when: certbot_renew_port80.others | length > 0
+"""
+
+RETURN = r"""
+holders:
+  description: The processes that have a listening socket on the port, by pid.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"pid": 812, "name": "nginx", "unit": "nginx.service"}]
+  contains:
+    pid:
+      description: The process id.
+      type: int
+      returned: always
+    name:
+      description: The process name (C(/proc/PID/comm)).
+      type: str
+      returned: always
+    unit:
+      description: The systemd unit the process runs in (empty when none).
+      type: str
+      returned: always
+others:
+  description: The holders that are not the web server, in the same shape as RV(holders).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+free:
+  description: True when nothing listens on the port.
+  returned: always
+  type: bool
+  sample: false
+others_text:
+  description: The other holders as one line for a message, such as C(apache2 (pid 901, apache2.service)).
+  returned: always
+  type: str
+  sample: ""
 """
 
 import os

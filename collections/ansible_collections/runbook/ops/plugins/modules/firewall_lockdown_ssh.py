@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which TCP ports does SSH use on this host? Read-only.
 
@@ -24,9 +25,75 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: firewall_lockdown_ssh
-short_description: The TCP ports SSH uses on the host (sshd -T, ssh.socket, listeners, this connection)
+short_description: Name the TCP ports SSH uses on the host (sshd -T, ssh.socket, listeners, this connection)
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - Reads every source of the host's SSH ports and returns their union. A port too many only makes the
+    firewall lockdown refuse more; a port too few locks the operator out.
+  - The sources are sshd's effective configuration (C(sshd -T), its C(listenaddress) lines, else its
+    C(port) lines), C(ssh.socket)'s C(Listen=) lines when socket activation is active or enabled, the
+    sockets an sshd process listens on now (C(ss -Htlnp)), and the server side of C($SSH_CONNECTION)
+    together with O(connection_port).
+  - When sshd is installed but C(sshd -T) fails (a broken configuration or include), RV(error) says so
+    and the caller must refuse to lock down, since the ports cannot be established.
+  - The module only reads, and never reports a change. Run it as root, as C(sshd -T) needs.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it reports the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
 options:
-  connection_port: {type: int, required: false, description: The port this connection reached (ansible_port over SSH).}
+  connection_port:
+    description:
+      - The port this connection reached (the inventory's C(ansible_port) over SSH).
+      - Added to the ports found, since the server side of C($SSH_CONNECTION) may be missing (C(become), a jump host).
+    type: int
+    required: false
+"""
+
+EXAMPLES = r"""
+- name: Find every port SSH uses before the lockdown
+  runbook.ops.firewall_lockdown_ssh:
+    connection_port: "{{ ansible_port | default(22) }}"
+  register: firewall_lockdown_ssh
+  check_mode: false
+
+- name: Refuse to lock down when sshd's configuration cannot be read
+  ansible.builtin.fail:
+    msg: "{{ firewall_lockdown_ssh.error }}"
+  when: firewall_lockdown_ssh.error | length > 0
+"""
+
+RETURN = r"""
+ports:
+  description: Every TCP port SSH uses, sorted (the union of RV(sources)).
+  returned: always
+  type: list
+  elements: int
+  sample: [22, 2222]
+sources:
+  description:
+    - The ports each source gave, by source name (C(sshd -T), C(ssh.socket), C(listening sshd), C(this connection)).
+    - A source that could not be read is absent.
+  returned: always
+  type: dict
+  sample: {"sshd -T": [2222], "ssh.socket": [], "listening sshd": [2222], "this connection": [2222]}
+sshd_installed:
+  description: An C(sshd) binary was found on the host.
+  returned: always
+  type: bool
+  sample: true
+error:
+  description: Why sshd's effective configuration could not be read (empty when it was, or sshd is not installed).
+  returned: always
+  type: str
+  sample: ""
 """
 
 import os
@@ -107,13 +174,13 @@ def main():
             sources["sshd -T"] = sshd_ports(out)
     systemctl = module.get_bin_path("systemctl")
     if systemctl:
-        rc, out, _ = module.run_command([systemctl, "show", "ssh.socket", "-p", "Listen", "-p", "ActiveState",
-                                         "-p", "UnitFileState"])
+        rc, out, dummy = module.run_command([systemctl, "show", "ssh.socket", "-p", "Listen", "-p", "ActiveState",
+                                             "-p", "UnitFileState"])
         if rc == 0:
             sources["ssh.socket"] = socket_ports(out)
     ss = module.get_bin_path("ss", opt_dirs=["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
     if ss:
-        rc, out, _ = module.run_command([ss, "-Htlnp"])
+        rc, out, dummy = module.run_command([ss, "-Htlnp"])
         if rc == 0:
             sources["listening sshd"] = listener_ports(out)
     sources["this connection"] = connection_ports(os.environ.get("SSH_CONNECTION"), module.params["connection_port"])

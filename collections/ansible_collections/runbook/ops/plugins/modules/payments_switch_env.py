@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the app's .env says about payments, without one secret value.
 
@@ -15,9 +16,97 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: payments_switch_env
 short_description: Report the payment keys' modes and the payments switch of an env file, never their values
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - Reads the app's env file on the host and returns, per Stripe key name, only its mode (C(live), C(test),
+    C(missing), C(unknown)), whether the webhook secret is there, and whether the publishable and secret keys
+    are both present and of the same mode.
+  - Also returns the value of the payments switch O(switch) when it is a plain word (it is not a secret),
+    the file's mode and the host's UTC time (for the name of a snapshot of the file).
+  - No secret value leaves the host. The module only reads, and never reports a change.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it reports the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 options:
-  path: {type: path, required: true, description: The app's .env file.}
-  switch: {type: str, default: ENABLE_STRIPE_PAYMENTS, description: The variable that turns payments on and off.}
+  path:
+    description: The app's env file (C(.env)).
+    type: path
+    required: true
+  switch:
+    description: The variable that turns payments on and off.
+    type: str
+    default: ENABLE_STRIPE_PAYMENTS
+"""
+
+EXAMPLES = r"""
+- name: Read the payment keys' modes and the payments switch from the app's .env (never a value)
+  runbook.ops.payments_switch_env:
+    path: /srv/app/.env
+    switch: ENABLE_STRIPE_PAYMENTS
+  register: payments_switch_env
+  check_mode: false
+
+- name: Show what the keys are
+  ansible.builtin.debug:
+    msg: "{{ payments_switch_env.keys_finding }}; payments {{ 'on' if payments_switch_env.enabled else 'off' }}"
+"""
+
+RETURN = r"""
+keys:
+  description:
+    - The mode of each key by name, C(live), C(test), C(missing) or C(unknown), from its prefix.
+    - The webhook secret is C(present) or C(missing).
+  returned: always
+  type: dict
+  sample: {"STRIPE_SECRET_KEY": "live", "STRIPE_PUBLISHABLE_KEY": "live", "STRIPE_WEBHOOK_SECRET": "present"}
+keys_consistent:
+  description: Both the secret and the publishable key are present and of the same mode (live or test).
+  returned: always
+  type: bool
+  sample: true
+keys_finding:
+  description: The keys' state in one sentence.
+  returned: always
+  type: str
+  sample: both keys are live keys
+switch_present:
+  description: The env file sets O(switch).
+  returned: always
+  type: bool
+  sample: true
+enabled:
+  description: O(switch) is C(true) (any case).
+  returned: always
+  type: bool
+  sample: false
+switch_value:
+  description: The switch's value, lower case, when it is a plain word (true, false, yes, no, 1, 0, on, off or empty), else C((other)).
+  returned: always
+  type: str
+  sample: "false"
+path:
+  description: The env file read.
+  returned: always
+  type: str
+  sample: /srv/app/.env
+mode:
+  description: The env file's mode, in octal.
+  returned: always
+  type: str
+  sample: "0600"
+host_utc:
+  description: The host's time in UTC, as C(YYYYMMDDTHHMMSSZ).
+  returned: always
+  type: str
+  sample: 20261206T120000Z
 """
 
 import os

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which compose services read the payments switch, and what their containers run with.
 
@@ -16,12 +17,91 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: payments_switch_services
-short_description: Name the compose services that read the payments switch and those running with a stale value
+short_description: Name the compose services that read the payments switch, and those running with a stale value
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - A compose service reads the payments switch when its C(env_file) is the app's env file O(env_file), or
+    when its C(environment) sets O(switch) or interpolates it. The compose file is read uninterpolated
+    (C(docker compose config --no-interpolate)), so no value of the env file is inlined.
+  - For each such service, reads the switch's value in the environment its running containers were started
+    with (C(docker inspect)); a container keeps that environment until it is recreated. Names the services
+    whose containers run with another value than O(wanted).
+  - Only the switch's value leaves the module, and only when it is a plain word, never another variable.
+  - The module only reads, and never reports a change.
+requirements:
+  - The C(docker) CLI with the compose plugin on the host.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it reports the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 options:
-  project_dir: {type: path, required: true, description: Directory of the app's compose file.}
-  env_file: {type: path, required: true, description: The app's .env file.}
-  switch: {type: str, default: ENABLE_STRIPE_PAYMENTS, description: The variable that turns payments on and off.}
-  wanted: {type: str, default: '', description: The value every container must run with (empty reports only).}
+  project_dir:
+    description: The directory of the app's compose file.
+    type: path
+    required: true
+  env_file:
+    description: The app's env file (C(.env)).
+    type: path
+    required: true
+  switch:
+    description: The variable that turns payments on and off.
+    type: str
+    default: ENABLE_STRIPE_PAYMENTS
+  wanted:
+    description:
+      - The value every running container must hold, such as C(true) or C(false) (compared in lower case).
+      - Empty only reports what the containers hold, and RV(stale) stays empty.
+    type: str
+    default: ''
+"""
+
+EXAMPLES = r"""
+- name: Find every service that reads the payments switch, and what its containers run with
+  runbook.ops.payments_switch_services:
+    project_dir: /srv/app
+    env_file: /srv/app/.env
+    switch: ENABLE_STRIPE_PAYMENTS
+    wanted: "false"
+  register: payments_switch_readers
+  check_mode: false
+
+- name: Name the services that still run with the old value
+  ansible.builtin.debug:
+    msg: "Recreate {{ payments_switch_readers.stale | join(', ') }}: they still run with the old value."
+  when: payments_switch_readers.stale | length > 0
+"""
+
+RETURN = r"""
+services:
+  description: The compose services that read the switch, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [api, worker]
+running:
+  description: Per reading service with running containers, the switch values they hold (C((unset)) or C((other)) for a non-word).
+  returned: always
+  type: dict
+  sample: {"api": ["false"], "worker": ["true"]}
+stale:
+  description: The reading services with a running container that holds another value than O(wanted) (empty when O(wanted) is empty).
+  returned: always
+  type: list
+  elements: str
+  sample: [worker]
+not_running:
+  description: The reading services without a running container.
+  returned: always
+  type: list
+  elements: str
+  sample: [cron]
 """
 
 import json
@@ -29,8 +109,9 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import run
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import bounded
 
+DOCKER_TIMEOUT = 60
 SWITCH_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off", "")
 
 
@@ -84,7 +165,7 @@ def parse_ps(text: str) -> list:
 def switch_value(env: list, switch: str) -> str:
     """The switch's value in a container's Config.Env, '(unset)' or '(other)' for a non-word."""
     for item in env or []:
-        name, _, value = str(item).partition("=")
+        name, dummy, value = str(item).partition("=")
         if name == switch:
             value = value.strip().lower()
             return value if value in SWITCH_WORDS else "(other)"
@@ -107,6 +188,16 @@ def summarise(services: list, containers: list, values: dict, wanted: str) -> di
     }
 
 
+def docker(module, docker_bin: str, args: list, what: str, cwd: str | None = None) -> str:
+    """The output of one docker command; the task fails with the command's last error line when it fails."""
+    rc, out, err = module.run_command(bounded(module, [docker_bin] + args, DOCKER_TIMEOUT), cwd=cwd,
+                                      ignore_invalid_cwd=False)
+    if rc != 0:
+        last = err.strip().splitlines()[-1:] or [""]
+        module.fail_json(msg="%s failed (rc %d): %s" % (what, rc, last[0]))
+    return out
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -119,29 +210,26 @@ def main() -> None:
     )
     params = module.params
     project_dir = params["project_dir"]
+    docker_bin = module.get_bin_path("docker", required=True)
     # Not interpolated: env_file stays a reference (compose would otherwise inline the
     # file's values, secrets included) and ${VAR} stays as written.
-    rc, out, err = run(["docker", "compose", "config", "--no-interpolate", "--format", "json"], cwd=project_dir)
-    if rc != 0:
-        module.fail_json(msg="docker compose config failed in %s (rc %d): %s"
-                         % (project_dir, rc, err.strip().splitlines()[-1:] or ""))
+    out = docker(module, docker_bin, ["compose", "config", "--no-interpolate", "--format", "json"],
+                 "docker compose config in %s" % project_dir, cwd=project_dir)
     try:
         config = json.loads(out)
     except ValueError:
         module.fail_json(msg="docker compose config in %s did not print JSON" % project_dir)
     services = reading_services(config, project_dir, params["env_file"], params["switch"])
-    rc, out, err = run(["docker", "compose", "ps", "--all", "--format", "json"], cwd=project_dir)
-    if rc != 0:
-        module.fail_json(msg="docker compose ps failed in %s (rc %d)" % (project_dir, rc))
+    out = docker(module, docker_bin, ["compose", "ps", "--all", "--format", "json"],
+                 "docker compose ps in %s" % project_dir, cwd=project_dir)
     containers = parse_ps(out)
     values = {}
     ids = [c.get("ID", "") for c in containers if c.get("Service") in services and c.get("ID")]
     if ids:
-        rc, out, err = run(["docker", "inspect", "--format", "{{.Id}} {{json .Config.Env}}"] + ids)
-        if rc != 0:
-            module.fail_json(msg="docker inspect of the services' containers failed (rc %d)" % rc)
+        out = docker(module, docker_bin, ["inspect", "--format", "{{.Id}} {{json .Config.Env}}"] + ids,
+                     "docker inspect of the services' containers")
         for line in out.splitlines():
-            full_id, _, env = line.partition(" ")
+            full_id, dummy, env = line.partition(" ")
             value = switch_value(json.loads(env or "[]"), params["switch"])
             for short in ids:
                 if full_id.startswith(short):

@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Docker engine's json log caps, read in one round trip (read-only).
 
@@ -21,49 +22,162 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: runbook_docker_daemon
-short_description: Read daemon.json, the json log caps it should have and the running engine's state
+short_description: Read daemon.json, the json log caps it should have, and the running engine's state
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
+description:
+  - Reads the Docker engine's C(daemon.json) and merges into it what the runbook's "limit log size" step asks,
+    log-opts C(max-size) and C(max-file), C(log-driver) C(json-file) when none is set, and C(live-restore) so
+    the engine can restart without stopping the containers. Every other key is kept as it is.
+  - The caps apply only to the C(json-file) and C(local) drivers. A log driver someone chose (journald, syslog...)
+    is left alone, and so is the file; RV(left_alone) says why.
+  - A C(daemon.json) that is not a JSON object is never touched either. RV(problem) names it and the module warns.
+  - Also reports whether the running engine started before the file last changed (so it still runs an older
+    configuration), whether live-restore is active now, whether this Docker can validate a file
+    (C(dockerd --validate)), the node's swarm state (live-restore does not work in a swarm) and which
+    running containers have no log cap (the engine's defaults apply only to containers created later).
+  - The module only reads; the role writes the file from RV(merged). It never reports a change.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it reports the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
+    details: Reads the engine's start time from C(/proc).
 options:
-  config: {type: path, default: /etc/docker/daemon.json, description: The engine's configuration file.}
-  max_size: {type: str, required: true, description: log-opts max-size (e.g. 10m).}
-  max_file: {type: int, required: true, description: log-opts max-file.}
-  pidfile: {type: path, default: /var/run/docker.pid, description: The engine's pid file.}
-  margin: {type: float, default: 2, description: Seconds of clock slack between the file's mtime and the engine's start.}
+  config:
+    description: The engine's configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  max_size:
+    description: The log-opts C(max-size) to set, such as C(10m).
+    type: str
+    required: true
+  max_file:
+    description: The log-opts C(max-file) to set.
+    type: int
+    required: true
+  pidfile:
+    description: The engine's pid file.
+    type: path
+    default: /var/run/docker.pid
+  margin:
+    description: Seconds of clock slack between the file's modification time and the engine's start.
+    type: float
+    default: 2
+"""
+
+EXAMPLES = r"""
+- name: Read daemon.json, the log caps it should have and the engine's state
+  runbook.ops.runbook_docker_daemon:
+    config: /etc/docker/daemon.json
+    max_size: 10m
+    max_file: 3
+  register: docker_log_limits_probe
+  check_mode: false
+
+- name: Refuse an unparsable daemon.json, nothing changed
+  ansible.builtin.fail:
+    msg: "{{ docker_log_limits_probe.problem }}"
+  when: docker_log_limits_probe.problem | length > 0
 """
 
 RETURN = r"""
-problem: {description: Why daemon.json cannot be read (empty when it can); nothing is to be written then, type: str}
-driver: {description: The engine's default log driver as daemon.json sets it (json-file when unset), type: str}
-applies: {description: The caps apply to that driver (json-file or local), type: bool}
-left_alone: {description: What the caps leave alone and why (empty when they apply), type: str}
-other_drivers: {description: Running containers on a driver the caps do not cover (name and driver), type: list}
-current: {description: daemon.json as it is ({} when missing), type: dict}
-merged: {description: daemon.json as it should be, type: dict}
-write: {description: True when merged differs from current, type: bool}
-exists: {description: daemon.json exists, type: bool}
-mode: {description: daemon.json's mode (octal string), 0644 when missing, type: str}
-stale: {description: The caps apply and the running engine started before daemon.json last changed, type: bool}
-engine_pid: {description: The engine's pid (0 when not found), type: int}
-live_restore: {description: The running engine has live-restore on, type: bool}
-swarm: {description: The node's swarm state (inactive, active, ...), type: str}
-validate_supported: {description: dockerd has --validate, type: bool}
-uncapped: {description: Running containers without a json log max-size, type: list}
+problem:
+  description: Why C(daemon.json) cannot be used (empty when it can); nothing is to be written then.
+  returned: always
+  type: str
+  sample: ""
+driver:
+  description: The engine's default log driver as C(daemon.json) sets it (C(json-file) when unset; empty with RV(problem)).
+  returned: always
+  type: str
+  sample: json-file
+applies:
+  description: The caps apply to that driver (C(json-file) or C(local)).
+  returned: always
+  type: bool
+  sample: true
+left_alone:
+  description: What the caps leave alone and why (empty when they apply).
+  returned: always
+  type: str
+  sample: ""
+other_drivers:
+  description: Running containers on a driver the caps do not cover, as C(name (driver)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["syslog-relay (syslog)"]
+current:
+  description: C(daemon.json) as it is (empty when missing or unparsable).
+  returned: always
+  type: dict
+  sample: {"log-driver": "json-file"}
+merged:
+  description: C(daemon.json) as it should be.
+  returned: always
+  type: dict
+  sample: {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}, "live-restore": true}
+write:
+  description: True when RV(merged) differs from RV(current).
+  returned: always
+  type: bool
+  sample: true
+exists:
+  description: C(daemon.json) exists.
+  returned: always
+  type: bool
+  sample: true
+mode:
+  description: The mode of C(daemon.json) in octal, C(0644) when it is missing.
+  returned: always
+  type: str
+  sample: "0644"
+stale:
+  description: The caps apply and the running engine started before C(daemon.json) last changed.
+  returned: always
+  type: bool
+  sample: false
+engine_pid:
+  description: The engine's pid (0 when it does not run).
+  returned: always
+  type: int
+  sample: 734
+live_restore:
+  description: The running engine has live-restore on.
+  returned: always
+  type: bool
+  sample: false
+swarm:
+  description: The node's swarm state (C(inactive), C(active)...).
+  returned: always
+  type: str
+  sample: inactive
+validate_supported:
+  description: C(dockerd) has C(--validate).
+  returned: always
+  type: bool
+  sample: true
+uncapped:
+  description: Running containers on C(json-file) or C(local) without a C(max-size).
+  returned: always
+  type: list
+  elements: str
+  sample: [app-api-1]
 """
 
 import json
 import os
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import bounded
 
-
-def run(argv, timeout=30):
-    """(rc, stdout, stderr) of a command; arguments are passed as a list, never through a shell."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return 127, "", str(exc)
-    return proc.returncode, proc.stdout, proc.stderr
-
+COMMAND_TIMEOUT = 30
 
 CAPPED_DRIVERS = ("json-file", "local")
 
@@ -163,6 +277,30 @@ def engine_started(pidfile):
     return pid, started
 
 
+def run(module, binary, args):
+    """(rc, stdout) of a docker or dockerd command; (127, "") when the host does not have the program."""
+    path = module.get_bin_path(binary)
+    if not path:
+        return 127, ""
+    rc, out, dummy = module.run_command(bounded(module, [path] + args, COMMAND_TIMEOUT))
+    return rc, out
+
+
+def engine_state(module):
+    """What the running engine says: docker info, whether dockerd has --validate, its containers inspected."""
+    rc, out = run(module, "docker", ["info", "--format", "{{json .}}"])
+    info = json.loads(out) if rc == 0 and out.strip() else {}
+    rc, out = run(module, "dockerd", ["--help"])
+    validate_supported = rc == 0 and "--validate" in out
+    rc, out = run(module, "docker", ["ps", "-q"])
+    ids = out.split() if rc == 0 else []
+    inspected = []
+    if ids:
+        rc, out = run(module, "docker", ["inspect"] + ids)
+        inspected = json.loads(out) if rc == 0 else []
+    return {"info": info, "validate_supported": validate_supported, "inspected": inspected}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -191,24 +329,14 @@ def main():
     mtime = os.stat(p["config"]).st_mtime if exists else None
     pid, started = engine_started(p["pidfile"])
 
-    rc, out, _ = run(["docker", "info", "--format", "{{json .}}"])
-    info = json.loads(out) if rc == 0 and out.strip() else {}
-    rc, out, _ = run(["dockerd", "--help"])
-    validate_supported = rc == 0 and "--validate" in out
-    rc, out, _ = run(["docker", "ps", "-q"])
-    ids = out.split() if rc == 0 else []
-    inspected = []
-    if ids:
-        rc, out, _ = run(["docker", "inspect"] + ids)
-        inspected = json.loads(out) if rc == 0 else []
-
+    engine = engine_state(module)
     module.exit_json(
         changed=False,
         problem=problem,
         driver="" if problem else driver,
         applies=applies,
         left_alone="" if problem else left_alone(driver),
-        other_drivers=other_drivers(inspected),
+        other_drivers=other_drivers(engine["inspected"]),
         current=current,
         merged=merged,
         write=applies and merged != current,
@@ -216,10 +344,10 @@ def main():
         mode=mode,
         stale=applies and is_stale(started, mtime, p["margin"]),
         engine_pid=pid,
-        live_restore=bool(info.get("LiveRestoreEnabled")),
-        swarm=str((info.get("Swarm") or {}).get("LocalNodeState") or "inactive"),
-        validate_supported=validate_supported,
-        uncapped=uncapped(inspected),
+        live_restore=bool(engine["info"].get("LiveRestoreEnabled")),
+        swarm=str((engine["info"].get("Swarm") or {}).get("LocalNodeState") or "inactive"),
+        validate_supported=engine["validate_supported"],
+        uncapped=uncapped(engine["inspected"]),
     )
 
 

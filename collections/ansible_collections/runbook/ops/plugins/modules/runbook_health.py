@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Poll a health URL on the host until it answers the wanted status or a deadline passes.
 
@@ -14,31 +15,104 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: runbook_health
 short_description: Poll a health URL until it answers the wanted status or a deadline passes
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
 description:
-  - GETs O(url) every O(interval) seconds (sub-second allowed) until it answers O(status)
-    or O(timeout) seconds have passed on the host's clock. Only reads; runs under check mode.
+  - GETs O(url) from the host every O(interval) seconds (sub-second allowed) until it answers
+    O(status) or O(timeout) seconds have passed on the host's clock.
+  - The whole poll is one round trip. A hung app whose requests time out does not stretch the
+    deadline; the last request is cut short so the poll ends by it.
+  - The module only reads, and never reports a change.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it polls the same way in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 options:
-  url: {type: str, required: true, description: The URL to poll.}
-  status: {type: int, default: 200, description: The HTTP status that means healthy.}
-  timeout: {type: float, default: 60, description: Seconds to keep polling (real time).}
-  interval: {type: float, default: 0.5, description: Seconds between the start of two requests.}
-  request_timeout: {type: float, default: 5, description: Seconds one request may take.}
-  validate_certs: {type: bool, default: true, description: Validate TLS certificates of an https URL.}
+  url:
+    description: The URL to poll (http or https).
+    type: str
+    required: true
+  status:
+    description: The HTTP status that means healthy.
+    type: int
+    default: 200
+  timeout:
+    description: Seconds to keep polling, real time on the host.
+    type: float
+    default: 60
+  interval:
+    description: Seconds between the start of two requests.
+    type: float
+    default: 0.5
+  request_timeout:
+    description: Seconds one request may take (cut short to end by the deadline).
+    type: float
+    default: 5
+  validate_certs:
+    description: Validate the TLS certificate of an https URL.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Wait until the app answers 200 on its health URL (two minutes at most)
+  runbook.ops.runbook_health:
+    url: http://127.0.0.1:3000/health
+    status: 200
+    timeout: 120
+    interval: 0.5
+  register: health_check_poll
+  check_mode: false
+
+- name: Stop when the app is not healthy
+  ansible.builtin.fail:
+    msg: "The app answered {{ health_check_poll.status }} after {{ health_check_poll.attempts }} requests: {{ health_check_poll.msg }}"
+  when: not health_check_poll.healthy
 """
 
 RETURN = r"""
-status: {description: The last HTTP status (-1 when nothing answered), type: int}
-healthy: {description: True when the last answer had the wanted status, type: bool}
-attempts: {description: Requests made, type: int}
-elapsed: {description: Seconds the poll took, type: float}
-first_status: {description: The status of the first request (-1 when nothing answered), type: int}
-msg: {description: Why the last request did not answer (empty when it did), type: str}
+status:
+  description: The status of the last request (-1 when nothing answered).
+  returned: always
+  type: int
+  sample: 200
+healthy:
+  description: True when the last answer had the wanted status.
+  returned: always
+  type: bool
+  sample: true
+attempts:
+  description: Requests made.
+  returned: always
+  type: int
+  sample: 3
+elapsed:
+  description: Seconds the poll took.
+  returned: always
+  type: float
+  sample: 1.02
+first_status:
+  description: The status of the first request (-1 when nothing answered).
+  returned: always
+  type: int
+  sample: 502
+msg:
+  description: Why the last request did not answer (empty when it did).
+  returned: always
+  type: str
+  sample: "[Errno 111] Connection refused"
 """
 
 import time
+from urllib.error import HTTPError
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.urls import open_url
 
 

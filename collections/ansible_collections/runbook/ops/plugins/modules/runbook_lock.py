@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The host's run lock: one runbook run per host at a time.
 
@@ -29,34 +30,182 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: runbook_lock
 short_description: Take or give back the host's runbook run lock
+version_added: 0.2.0
+author: runbook maintainers (!UNKNOWN)
 description:
-  - Takes the lock (waiting up to O(wait) seconds, taking over a stale lock) or gives it back
-    (only when it still holds O(token)), deciding every age on the host's own clock.
+  - One runbook run per host at a time. With O(state=acquired) the module takes the lock, waiting up to
+    O(wait) seconds for another run to give it back and taking over a lock whose heartbeat is older than
+    O(stale_after). With O(state=released) it gives the lock back, only when it still holds O(token).
+    With O(state=rebooting) it marks this run's lock so it does not go stale while the host reboots.
+  - Every age is decided on the host's own clock, so the controllers' clocks and time zones never matter.
+    One round trip takes the lock, one gives it back.
+  - The lock is the directory C(run.lock) under O(state_dir). Its C(owner) file names the run (token, owner,
+    scenario, start), and a small detached heartbeat process touches C(run.lock/heartbeat) while any process
+    on the host carries the run's token in its environment variable O(env_name).
+  - A run whose controller died stops blocking others about O(idle) + O(stale_after) seconds after its
+    last process on the host ended.
+  - The module always reports C(changed=false), so that taking and giving back the lock does not count as
+    a change of the host.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: partial
+    details: In check mode no lock is taken, given back or marked; the module returns C(held=false) without
+      saying whether the lock could be taken.
+  diff_mode:
+    support: none
+  platform:
+    platforms: linux
+    details: Finds the run's processes in C(/proc).
 options:
-  state_dir: {type: path, required: true, description: Where the lock lives (the contract's runbook_state_dir).}
-  state: {type: str, choices: [acquired, released, rebooting], default: acquired, description: "Take, give back, or mark this run's lock as rebooting (not stale for O(reboot_seconds))."}
-  token: {type: str, default: '', description: "This run's token (hex); acquiring without one makes one (returned as RV(token)); release only removes a lock holding it."}
-  owner: {type: str, default: '', description: Who runs (user@controller), shown to a run that has to wait.}
-  scenario: {type: str, default: '', description: The scenario that runs.}
-  wait: {type: int, default: 300, description: Seconds a second run waits for the lock before refusing.}
-  stale_after: {type: int, default: 60, description: Seconds without a heartbeat after which a lock is stale.}
-  idle: {type: int, default: 300, description: Seconds without any process of the run after which its heartbeat stops.}
-  env_name: {type: str, default: RUNBOOK_RUN_TOKEN, description: Environment variable that carries the token.}
-  heartbeat: {type: bool, default: true, description: Start the heartbeat process.}
-  stale_only: {type: bool, default: false, description: With state=released and no token, remove the lock only when stale.}
-  leftovers_wait: {type: int, default: 20, description: On release, seconds to wait for the run's leftover processes before stopping them.}
-  remove_state_dir: {type: bool, default: false, description: On release, remove state_dir when it is empty.}
-  reboot_seconds: {type: int, default: 900, description: "With state=rebooting: seconds (host clock) the lock stays held without a heartbeat; taking it again with the same token clears the mark."}
+  state_dir:
+    description: Where the lock lives (the contract's C(runbook_state_dir)); created (mode 0700) when acquiring.
+    type: path
+    required: true
+  state:
+    description:
+      - C(acquired) takes the lock, C(released) gives it back.
+      - C(rebooting) marks this run's lock as rebooting, not stale for O(reboot_seconds).
+    type: str
+    choices: [acquired, released, rebooting]
+    default: acquired
+  token:
+    description:
+      - This run's token (hex). Acquiring without one makes one, returned as RV(token).
+      - Releasing removes only a lock that holds this token.
+    type: str
+    default: ''
+  owner:
+    description: Who runs (C(user@controller)), shown to a run that has to wait.
+    type: str
+    default: ''
+  scenario:
+    description: The scenario that runs, shown to a run that has to wait.
+    type: str
+    default: ''
+  wait:
+    description: Seconds a second run waits for the lock before refusing.
+    type: int
+    default: 300
+  stale_after:
+    description: Seconds without a heartbeat after which a lock is stale.
+    type: int
+    default: 60
+  idle:
+    description: Seconds without any process of the run after which its heartbeat stops.
+    type: int
+    default: 300
+  env_name:
+    description: The environment variable that carries the run's token.
+    type: str
+    default: RUNBOOK_RUN_TOKEN
+  heartbeat:
+    description: Start the heartbeat process.
+    type: bool
+    default: true
+  stale_only:
+    description: With O(state=released) and no O(token), remove the lock only when it is stale.
+    type: bool
+    default: false
+  leftovers_wait:
+    description: On release, seconds to wait for the run's leftover processes before stopping them (TERM, then KILL).
+    type: int
+    default: 20
+  remove_state_dir:
+    description: On release, remove O(state_dir) when nothing else is left in it.
+    type: bool
+    default: false
+  reboot_seconds:
+    description:
+      - With O(state=rebooting), seconds (host clock) the lock stays held without a heartbeat.
+      - Taking the lock again with the same token clears the mark.
+    type: int
+    default: 900
+"""
+
+EXAMPLES = r"""
+- name: Take the host's run lock (wait up to five minutes for another run)
+  runbook.ops.runbook_lock:
+    state_dir: /var/lib/runbook
+    state: acquired
+    token: "{{ runbook_lock_token | default('') }}"
+    owner: "{{ lookup('env', 'USER') }}@{{ lookup('pipe', 'hostname') }}"
+    scenario: disk_cleanup
+    wait: 300
+  register: runbook_lock_acquired
+
+- name: Mark the lock as rebooting before rebooting the host
+  runbook.ops.runbook_lock:
+    state_dir: /var/lib/runbook
+    state: rebooting
+    token: "{{ runbook_lock_acquired.token }}"
+    reboot_seconds: 900
+
+- name: Give the run lock back
+  runbook.ops.runbook_lock:
+    state_dir: /var/lib/runbook
+    state: released
+    token: "{{ runbook_lock_acquired.token }}"
+    remove_state_dir: "{{ runbook_lock_acquired.created_state_dir }}"
+  when: runbook_lock_acquired.held
+
+- name: Remove a stale lock left by a run that died
+  runbook.ops.runbook_lock:
+    state_dir: /var/lib/runbook
+    state: released
+    stale_only: true
 """
 
 RETURN = r"""
-held: {description: True when this run holds the lock now, type: bool}
-token: {description: The token the lock holds for this run (given or made), type: str}
-created_state_dir: {description: True when acquiring created state_dir, type: bool}
-took_over: {description: The stale lock's owner data when one was taken over, else null, type: dict}
-holder: {description: The lock's owner data after the call (null when free), type: dict}
-released: {description: True when the lock was removed, type: bool}
-seq: {description: "The lock's sequence number: each new holder adds one (run.lock.seq), so a reader that saw the lock free at N knows nobody held it in between when it gets N+1", type: int}
+held:
+  description: True when this run holds the lock after the call.
+  returned: always
+  type: bool
+  sample: true
+token:
+  description: The token the lock holds for this run, given or made on the host.
+  returned: when O(state=acquired)
+  type: str
+  sample: 9f2c1e4a7b3d5f60
+created_state_dir:
+  description: True when acquiring created O(state_dir).
+  returned: when O(state=acquired)
+  type: bool
+  sample: false
+took_over:
+  description: The stale lock's owner data, with C(heartbeat_age), when one was taken over; else null.
+  returned: when O(state=acquired)
+  type: dict
+  sample: null
+holder:
+  description: The lock's owner data (C(token), C(owner), C(scenario), C(started)...) after the call; null when the lock is free.
+  returned: always
+  type: dict
+  sample: {"token": "9f2c1e4a7b3d5f60", "owner": "ops@laptop", "scenario": "disk_cleanup", "started": "2026-12-06T12:00:00Z"}
+released:
+  description: True when the lock was removed.
+  returned: when O(state=released)
+  type: bool
+  sample: true
+stopped_processes:
+  description: The pids of the run's leftover processes that were stopped on release.
+  returned: when O(state=released) and the lock was given back
+  type: list
+  elements: int
+  sample: []
+seq:
+  description:
+    - The lock's sequence number. Each new holder adds one (C(run.lock.seq)), so a reader that saw the
+      lock free at N knows nobody held it in between when it gets N+1.
+  returned: when O(state=acquired) or O(state=rebooting)
+  type: int
+  sample: 42
+msg:
+  description: What the call did, in one sentence.
+  returned: when O(state=released) or O(state=rebooting), and in check mode
+  type: str
+  sample: gave the lock back (ops@laptop, disk_cleanup, started 2026-12-06T12:00:00Z, token 9f2c1e4a7b3d5f60)
 """
 
 import errno
