@@ -23,7 +23,7 @@ def test_through_run_command_with_a_time_limit_and_no_expansion(tmp_path):
     commands = Commands().use(module)
     assert commands.run(["git", "status", "$HOME"], cwd=str(tmp_path), timeout=30) == (0, "out", "")
     argv, kwargs = module.calls[0]
-    assert argv == ["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/git", "status", "$HOME"]
+    assert argv == ["/usr/bin/timeout", "--kill-after=5", "30", "/usr/bin/git", "status", "$HOME"]
     assert kwargs["expand_user_and_vars"] is False and kwargs["cwd"] == str(tmp_path)
 
 

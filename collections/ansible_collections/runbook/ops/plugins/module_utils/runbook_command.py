@@ -76,9 +76,8 @@ class Commands:
         argv = list(argv)
         if argv and os.sep not in argv[0]:
             argv[0] = self.module.get_bin_path(argv[0], opt_dirs=SBIN_DIRS) or argv[0]
-        stopper = self.module.get_bin_path("timeout") if timeout else None
-        if stopper:
-            argv = [stopper, "-k", "5", "%d" % max(int(timeout), 1)] + argv
+        if timeout:
+            argv = bounded(self.module, argv, max(int(timeout), 1))
         try:
             return self.module.run_command(argv, cwd=cwd, data=data, binary_data=data is not None,
                                            errors="surrogate_then_replace", expand_user_and_vars=False,
