@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The `runbook` command: list, run, history, report, unlock-stale."""
+"""The `runbook` command: list, run, config, history, report, unlock-stale."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, listing, paths, record, report
+from runbook import __version__, ansible_config, listing, paths, record, report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--json", action="store_true", help="print a JSON summary at the end (progress on stderr)")
     run_cmd.add_argument("--incident", metavar="ID",
                          help="the incident or ticket id, kept in the record and the report (letters, digits, -_.#)")
+
+    config_cmd = commands.add_parser(
+        "config", help="the Ansible settings a run uses, and where each comes from",
+        description="The ansible.cfg a run uses: yours (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, "
+                    "/etc/ansible/ansible.cfg: the first that exists), with the project's settings added "
+                    "where yours has none; roles_path, collections_path, callback_plugins and "
+                    "callbacks_enabled are merged (the project's first).")
+    config_cmd.add_argument("--json", action="store_true", help="print the settings as JSON")
 
     history_cmd = commands.add_parser("history", help="kept runs")
     history_cmd.add_argument("--json", action="store_true", help="print the runs as JSON")
@@ -138,6 +146,8 @@ def _main(argv: list[str]) -> int:
             return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
         if args.command == "history":
             return cmd_history(args.json)
+        if args.command == "config":
+            return cmd_config(args.json)
         if args.command == "unlock-stale":
             return cmd_unlock_stale(args)
         return cmd_report(args.run_id)
@@ -192,6 +202,7 @@ def cmd_run_without_scenario() -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
     scenario = load_scenario(project, args.scenario)
+    ansible_config.current(project)  # a broken ansible.cfg of the user's: bad input, before anything
     given = read_extra_vars(args.extra_vars)
     request = RunRequest(
         scenario=scenario,
@@ -479,6 +490,30 @@ def _unlock_result(result: ReleaseOutcome, interrupt: Interrupt, progress: Progr
     else:
         progress.finish(f"Failed (exit {int(code)}): {result.reason(TIMEOUT)}", ok=False)
     return int(code)
+
+
+# config ------------------------------------------------------------------
+
+
+def cmd_config(as_json: bool) -> int:
+    """The effective Ansible settings of a run started here, each with its origin."""
+    config = ansible_config.current(paths.project_dir())
+    data = config.to_dict()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return ExitCode.OK
+    if config.layered:
+        print(f"# runs use a merged file: {config.user_file} (yours), the project's "
+              f"{config.project_file} where yours has no value")
+    else:
+        print(f"# runs use the project's {config.project_file} (no ansible.cfg of yours found)")
+    section = None
+    for item in sorted(data["settings"], key=lambda row: (row["section"] != "defaults", row["section"])):
+        if item["section"] != section:
+            section = item["section"]
+            print(f"[{section}]")
+        print(f"{item['key']} = {item['value']}  # {item['origin']}")
+    return ExitCode.OK
 
 
 # history and report ----------------------------------------------------

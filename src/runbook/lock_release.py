@@ -98,7 +98,7 @@ def release_lock(
                 limit=request.limit,
                 extravars=dict(request.extra_vars),
                 cmdline=cmdline(request.connection.args()),
-                envvars=envvars(request.project),
+                envvars=envvars(request.project, private),
                 settings=RUNNER_SETTINGS,
                 event_handler=watch.event,
                 cancel_callback=watch.cancel,

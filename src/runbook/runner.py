@@ -22,6 +22,7 @@ from typing import Any
 
 import ansible_runner
 
+from runbook import ansible_config
 from runbook.catalog import Scenario
 from runbook.errors import ExitCode
 from runbook.events import is_stats, published_of, stats_of, task_result
@@ -135,37 +136,57 @@ class RunOutcome:
         }.get(self.exit_code(), "error")
 
 
-def envvars(project: Path) -> dict[str, str]:
-    """Environment for ansible-playbook: the project's config, roles, no args in events."""
+def envvars(project: Path, config_dir: Path | None = None) -> dict[str, str]:
+    """Environment for ansible-playbook: the Ansible config, the project's roles, no args in events.
+
+    With `config_dir`, the user's own ansible.cfg (found as Ansible finds it) is honoured: the
+    merged file (see ansible_config) is written there and ANSIBLE_CONFIG names it. Without, or
+    when the user has none, the project's ansible.cfg applies alone.
+    """
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         path = os.pathsep.join(part for part in (bin_dir, path) if part)
+    config = ansible_config.current(project) if config_dir is not None else ansible_config.EffectiveConfig(
+        project / "ansible.cfg")
+    config_file = config.write(config_dir) if config_dir is not None else config.project_file
+    defaults = ansible_config.DEFAULTS
     env = {
         "PATH": path,
-        "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(project / "roles"),
+        "ANSIBLE_CONFIG": str(config_file),
+        "ANSIBLE_ROLES_PATH": ansible_config.merge_list(str(project / "roles"), _users(config, "roles_path"), ":"),
         # runbook_guard (refuses templates in -e) also for playbooks not next to it
         # (playbooks/internal/); ansible-runner appends its own callback dir.
-        "ANSIBLE_CALLBACK_PLUGINS": str(project / "playbooks" / "callback_plugins"),
+        "ANSIBLE_CALLBACK_PLUGINS": ansible_config.merge_list(
+            str(project / "playbooks" / "callback_plugins"), _users(config, "callback_plugins"), ":"),
         "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
-    collections = collections_path(project)
+    enabled = config.value(defaults, "callbacks_enabled") if config.layered else None
+    if enabled:  # the user's environment variable would otherwise drop the project's callbacks
+        env["ANSIBLE_CALLBACKS_ENABLED"] = enabled
+    collections = collections_path(project, _users(config, "collections_path"))
     if collections:
         env["ANSIBLE_COLLECTIONS_PATH"] = collections
     return env
 
 
-def collections_path(project: Path) -> str | None:
+def _users(config: ansible_config.EffectiveConfig, key: str) -> str | None:
+    """A merged setting's value when the user has a config (the project's folders already first)."""
+    return config.value(ansible_config.DEFAULTS, key) if config.layered else None
+
+
+def collections_path(project: Path, configured: str | None = None) -> str | None:
     """The project's collections (runbook.ops; in an installed wheel also the ones it ships,
-    runbook/_content/collections) first, then the usual ones; None without that folder."""
+    runbook/_content/collections) first, then the configured ones (the user's, merged), else
+    the usual ones; None without that folder."""
     shipped = project / "collections"
     if not (shipped / "ansible_collections").is_dir():
         return None
-    usual = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "~/.ansible/collections:/usr/share/ansible/collections"
-    return os.pathsep.join((str(shipped), usual))
+    usual = configured or os.environ.get("ANSIBLE_COLLECTIONS_PATH") or \
+        "~/.ansible/collections:/usr/share/ansible/collections"
+    return ansible_config.merge_list(str(shipped), usual, os.pathsep)
 
 
 def execute(
@@ -217,7 +238,7 @@ def execute(
             limit=request.limit,
             extravars=extravars,
             cmdline=cmdline(request.playbook_args()),
-            envvars=envvars(request.project),
+            envvars=envvars(request.project, private),
             settings=RUNNER_SETTINGS,
             event_handler=event_handler,
             status_handler=status_handler,
