@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shlex
 import sys
@@ -30,8 +31,9 @@ from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, 
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
-                              check_limit, check_private_key, check_tags, check_token, check_user, read_extra_vars,
-                              secret_values)
+                              check_limit, check_private_key, check_ssh_common_args, check_tags, check_token,
+                              check_user, read_extra_vars, read_extra_vars_split, secret_values)
+from runbook.vault import Decryptor, VaultOptions, ask_passwords, check_options, configured_slugs, leaf_texts
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
 # This process's Python warnings: never on the operator's screen, kept in run.json.
@@ -112,14 +114,34 @@ def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) ->
     command.add_argument("-b", "--become", action="store_true", help="become root (sudo) on the hosts; never asks")
     command.add_argument("--become-user", metavar="USER", help="become this user instead of root")
     command.add_argument("--private-key", metavar="FILE", help="SSH private key file to log in with")
+    command.add_argument("--ssh-common-args", metavar="ARGS",
+                         help="extra arguments for ssh, sftp and scp (e.g. '-o ProxyJump=bastion')")
+    command.add_argument("--vault-id", metavar="[LABEL@]FILE|LABEL@prompt", action="append", default=[],
+                         help="a vault password: a file, a script, or prompt (repeatable)")
+    command.add_argument("--vault-password-file", metavar="FILE", action="append", default=[],
+                         help="a file holding the vault password, or a script printing it (repeatable)")
+    command.add_argument("--ask-vault-pass", action="store_true",
+                         help="ask for the vault password once, before the run (needs a terminal)")
     command.add_argument("-v", "--verbose", action="count", default=0,
                          help="show every task and result (default: changes, failures, health and diagnosis)")
 
 
-def _connection(args: argparse.Namespace) -> Connection:
+def _connection(args: argparse.Namespace, vault: VaultOptions) -> Connection:
     return Connection(user=check_user(args.user, "-u/--user"), become=args.become,
                       become_user=check_user(args.become_user, "--become-user"),
-                      private_key=check_private_key(args.private_key))
+                      private_key=check_private_key(args.private_key),
+                      ssh_common_args=check_ssh_common_args(args.ssh_common_args), vault=vault)
+
+
+def _vault(args: argparse.Namespace, config: ansible_config.EffectiveConfig) -> VaultOptions:
+    """The vault options given (checked), the ansible.cfg's vault secrets, the passwords asked for."""
+    configured = configured_slugs(os.environ.get("ANSIBLE_VAULT_IDENTITY_LIST") or
+                                  config.value(ansible_config.DEFAULTS, "vault_identity_list"),
+                                  os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE") or
+                                  config.value(ansible_config.DEFAULTS, "vault_password_file"))
+    options = check_options(VaultOptions(args.vault_id, args.vault_password_file, args.ask_vault_pass, configured))
+    ask_passwords(options)
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,17 +224,22 @@ def cmd_run_without_scenario() -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
     scenario = load_scenario(project, args.scenario)
-    ansible_config.current(project)  # a broken ansible.cfg of the user's: bad input, before anything
-    given = read_extra_vars(args.extra_vars)
+    config = ansible_config.current(project)  # a broken ansible.cfg of the user's: bad input, before anything
+    vault = _vault(args, config)
+    extra = read_extra_vars_split(args.extra_vars, Decryptor(vault))
+    given = extra.values
+    checked = check_extra_vars(scenario, given)
     request = RunRequest(
         scenario=scenario,
         project=project,
         inventory=check_inventory(args.inventory),
         limit=check_limit(args.limit),
-        extra_vars=check_extra_vars(scenario, given),
+        # a vaulted file's values stay out: ansible-playbook reads the file itself (vaulted_files)
+        extra_vars={name: value for name, value in checked.items() if name not in extra.vaulted},
+        vaulted_files=extra.vaulted_files,
         check=args.check,
         lock_token=secrets.token_hex(8),  # added after validation: never settable with -e
-        connection=_connection(args),
+        connection=_connection(args, vault),
         diff=args.diff,
         tags=check_tags(scenario, args.tags, "--tags"),
         skip_tags=check_tags(scenario, args.skip_tags, "--skip-tags"),
@@ -223,7 +250,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     runs = paths.writable_runs_dir()
     confirm(scenario, args.yes, args.check)
 
-    redactor = Redactor(secret_values(given))
+    redactor = Redactor([*secret_values(given), *leaf_texts(extra.vaulted), *vault.asked.values()])
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
@@ -431,12 +458,16 @@ def _command_line(args: argparse.Namespace) -> str:
     for item in args.extra_vars:
         words += ["-e", _shown_extra_vars(item)]
     for flag, value in (("-u", args.user), ("--become-user", args.become_user), ("--private-key", args.private_key),
-                        ("-f", args.forks), ("--incident", args.incident)):
+                        ("--ssh-common-args", args.ssh_common_args), ("-f", args.forks),
+                        ("--incident", args.incident)):
         if value is not None:
             words += [flag, str(value)]
+    words += [word for vault_id in args.vault_id for word in ("--vault-id", vault_id)]
+    words += [word for path in args.vault_password_file for word in ("--vault-password-file", path)]
     words += [word for tags in args.tags for word in ("--tags", tags)]
     words += [word for tags in args.skip_tags for word in ("--skip-tags", tags)]
-    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes)):
+    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes),
+                        ("--ask-vault-pass", args.ask_vault_pass)):
         if given:
             words.append(flag)
     if args.verbose:
@@ -450,11 +481,12 @@ def _command_line(args: argparse.Namespace) -> str:
 def cmd_unlock_stale(args: argparse.Namespace) -> int:
     """Release a run lock left by a dead controller: exactly one run's (--token), else only a stale one."""
     project = paths.project_dir()
-    given = check_contract_vars("unlock-stale", read_extra_vars(args.extra_vars))
+    vault = _vault(args, ansible_config.current(project))
+    given = check_contract_vars("unlock-stale", read_extra_vars(args.extra_vars, Decryptor(vault)))
     token = check_token(args.token)
     wanted: dict[str, Any] = {LOCK_TOKEN_VAR: token} if token else {STALE_ONLY_VAR: True}
     request = ReleaseRequest(project, check_inventory(args.inventory), check_limit(args.limit), {**given, **wanted},
-                             _connection(args))
+                             _connection(args, vault))
     if not (project / RELEASE_PLAYBOOK).is_file():
         raise BadInput(f"{RELEASE_PLAYBOOK} not found in {project}; set RUNBOOK_PROJECT_DIR to the project root")
 

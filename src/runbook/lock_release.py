@@ -98,6 +98,7 @@ def release_lock(
                 limit=request.limit,
                 extravars=dict(request.extra_vars),
                 cmdline=cmdline(request.connection.args()),
+                passwords=request.connection.passwords(),
                 envvars=envvars(request.project, private),
                 settings=RUNNER_SETTINGS,
                 event_handler=watch.event,

@@ -29,6 +29,7 @@ from runbook.events import is_stats, published_of, stats_of, task_result
 from runbook.interrupt import Interrupt
 from runbook.pywarnings import without_warnings
 from runbook.redact import Redactor
+from runbook.vault import VaultOptions
 
 _NO_HOSTS_MARKERS = ("no hosts to target", "does not match any hosts", "no hosts matched")
 # The extra var carrying the run's lock token: set by the CLI only, never with -e.
@@ -45,6 +46,8 @@ class Connection:
     become: bool = False  # -b
     become_user: str | None = None
     private_key: str | None = None  # an absolute path, checked readable
+    ssh_common_args: str | None = None  # --ssh-common-args, as ansible-playbook takes it
+    vault: VaultOptions = field(default_factory=VaultOptions)  # vault ids, password files, asked passwords
 
     def args(self) -> list[str]:
         """ansible-playbook's options for it (`runbook run` and `unlock-stale` take the same)."""
@@ -57,7 +60,13 @@ class Connection:
             words += ["--become-user", self.become_user]
         if self.private_key:
             words += ["--private-key", self.private_key]
-        return words
+        if self.ssh_common_args:
+            words += ["--ssh-common-args", self.ssh_common_args]
+        return words + self.vault.playbook_args()
+
+    def passwords(self) -> dict[str, str]:
+        """ansible-runner's answers to ansible-playbook's prompts (the vault passwords asked for)."""
+        return self.vault.prompts()
 
 
 @dataclass
@@ -75,10 +84,14 @@ class RunRequest:
     skip_tags: str | None = None
     forks: int | None = None
     verbosity: int = 0  # ansible-playbook's -v count
+    # Vault-encrypted -e files: ansible-playbook reads them itself (their values are not in extra_vars).
+    vaulted_files: list[str] = field(default_factory=list)
 
     def playbook_args(self) -> list[str]:
         """The ansible-playbook options of this run (inventory, limit and extra vars go separately)."""
         words = self.connection.args()
+        for path in self.vaulted_files:  # before the extra vars ansible-runner adds: a later plain -e wins
+            words += ["-e", f"@{path}"]
         if self.check:
             words.append("--check")
         if self.diff:
@@ -238,6 +251,7 @@ def execute(
             limit=request.limit,
             extravars=extravars,
             cmdline=cmdline(request.playbook_args()),
+            passwords=request.connection.passwords(),
             envvars=envvars(request.project, private),
             settings=RUNNER_SETTINGS,
             event_handler=event_handler,
