@@ -58,6 +58,9 @@ CONNECTION_VARS = frozenset(
 )
 # Connection variables naming a file on the controller: checked like --private-key.
 _KEY_FILE_VARS = frozenset({"ansible_private_key_file", "ansible_ssh_private_key_file"})
+# Connection variables that take a number: (lowest, highest, what).
+_NUMBER_VARS = {"ansible_port": (1, 65535, "a port number"), "ansible_timeout": (1, 3600, "seconds")}
+_HOST = re.compile(r"[A-Za-z0-9_.:\[\]%-]{1,253}")
 _BECOME_METHODS = ("sudo", "su", "doas", "pbrun", "pfexec", "dzdo", "ksu", "runas", "machinectl")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A login or become user: what useradd accepts, plus the @ and . of directory accounts.
@@ -293,6 +296,17 @@ def check_connection_var(name: str, raw: Any) -> Any:
         raise BadInput(f"-e {name}={text!r} is not a become method (one of: {', '.join(_BECOME_METHODS)})")
     if name in ("ansible_user", "ansible_become_user"):
         return check_user(text, f"-e {name}")
+    if name in _NUMBER_VARS:
+        low, high, what = _NUMBER_VARS[name]
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise BadInput(f"-e {name}={text!r} is not accepted: give {what} ({low} to {high})")
+        return int(text)
+    if name == "ansible_become":
+        if text.lower() not in (*_TRUE, *_FALSE):
+            raise BadInput(f"-e {name}={text!r} is not accepted: give true or false")
+        return text.lower() in _TRUE
+    if name == "ansible_host" and not _HOST.fullmatch(text):
+        raise BadInput(f"-e {name}={text!r} is not a host name or address")
     return raw
 
 
