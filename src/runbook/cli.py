@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The `runbook` command: list, run, config, history, report, unlock-stale."""
+"""The `runbook` command: list, run, config, history, report, unlock-stale, completion."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, ansible_config, listing, paths, record, report
+from runbook import __version__, ansible_config, completion, listing, paths, record, report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
+from runbook.playbook_listing import list_playbook
 from runbook.progress import Progress
+from runbook.scenario_help import scenario_help
 from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
@@ -60,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = commands.add_parser("list", help="scenarios with severity, runbook section, destructive or not")
     list_cmd.add_argument("--json", action="store_true", help="print the catalog as JSON")
 
-    run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report")
+    run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report",
+                                  add_help=False)
+    run_cmd.add_argument("-h", "--help", action="store_true",
+                         help="show this help; with a SCENARIO, also its variables, an example and the exit codes")
     run_cmd.add_argument("scenario", metavar="SCENARIO", nargs="?",
                          help="the scenario to run; without it, the list of scenarios (exit 2)")
     _add_host_options(run_cmd, "extra variable accepted by the scenario (repeatable)")
@@ -76,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--json", action="store_true", help="print a JSON summary at the end (progress on stderr)")
     run_cmd.add_argument("--incident", metavar="ID",
                          help="the incident or ticket id, kept in the record and the report (letters, digits, -_.#)")
+    run_cmd.add_argument("--list-hosts", action="store_true",
+                         help="print the hosts the scenario would act on (ansible-playbook's listing); runs nothing")
+    run_cmd.add_argument("--list-tasks", action="store_true",
+                         help="print the tasks the scenario would run (ansible-playbook's listing); runs nothing")
 
     config_cmd = commands.add_parser(
         "config", help="the Ansible settings a run uses, and where each comes from",
@@ -100,7 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_host_options(unlock_cmd, "a contract variable, e.g. runbook_state_dir=/var/lib/runbook (repeatable)")
     unlock_cmd.add_argument("--token", metavar="TOKEN",
                             help="release the lock of the run with this lock token, stale or not")
+
+    completion_cmd = commands.add_parser(
+        "completion", help="print a shell completion script (eval \"$(runbook completion bash)\")")
+    completion_cmd.add_argument("shell", choices=["bash"], help="the shell (bash)")
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:  # noqa: SLF001 (argparse keeps them there only)
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return dict(action.choices)
+    return {}
 
 
 def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) -> None:
@@ -157,11 +178,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     wants_json = "--json" in argv
+    if argv[:1] == [completion.HIDDEN_COMMAND]:  # the completion script asks; never fails
+        return _complete(argv[1:])
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except _UsageError as exc:
         return _refuse(ExitCode.BAD_INPUT, "error", str(exc), wants_json)
     try:
+        if args.command == "run" and args.help:
+            return cmd_run_help(_commands(parser)["run"], args.scenario)
+        if args.command == "completion":
+            print(completion.bash_script(parser, _commands(parser)), end="")
+            return ExitCode.OK
         if args.command == "list":
             return cmd_list(args.json)
         if args.command == "run":
@@ -218,6 +247,26 @@ def cmd_run_without_scenario() -> int:
     return ExitCode.BAD_INPUT
 
 
+def _complete(words: list[str]) -> int:
+    try:
+        project = paths.project_dir()
+    except BadInput:
+        return ExitCode.OK
+    for word in completion.candidates(project, words):
+        print(word)
+    return ExitCode.OK
+
+
+def cmd_run_help(run_parser: argparse.ArgumentParser, name: str | None) -> int:
+    """`runbook run --help`; with a scenario, its variables, an example and the exit codes first."""
+    if name is None:
+        print(run_parser.format_help(), end="")
+        return ExitCode.OK
+    scenario = load_scenario(paths.project_dir(), name)
+    print(scenario_help(scenario, run_parser.format_help()), end="")
+    return ExitCode.OK
+
+
 # run -------------------------------------------------------------------
 
 
@@ -247,6 +296,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         verbosity=args.verbose,  # also Ansible's own -v: more detail in the kept stdout
     )
     record.check_incident(args.incident)
+    if args.list_hosts or args.list_tasks:  # ansible-playbook's listing: nothing runs, no record
+        what = [flag for flag, wanted in (("--list-hosts", args.list_hosts), ("--list-tasks", args.list_tasks))
+                if wanted]
+        secrets_given = [*secret_values(given), *leaf_texts(extra.vaulted)]
+        print(list_playbook(request, what, Redactor(secrets_given)), end="")
+        return ExitCode.OK
     runs = paths.writable_runs_dir()
     confirm(scenario, args.yes, args.check)
 
