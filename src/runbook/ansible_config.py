@@ -198,7 +198,7 @@ def _absolute(section: str, key: str, value: str, base: Path) -> str:
 @lru_cache(maxsize=1)
 def path_settings() -> dict[tuple[str, str], str]:
     """(section, key) -> type of Ansible's settings whose value is a path (from ansible's base.yml)."""
-    import ansible.config  # noqa: PLC0415 (only when a user file is read)
+    import ansible.config
 
     base = Path(ansible.config.__file__).parent / "base.yml"
     try:
@@ -217,7 +217,7 @@ def path_settings() -> dict[tuple[str, str], str]:
 
 def current(project: Path) -> EffectiveConfig:
     """The configuration a run started now would use; BadInput (one line) when a file does not parse."""
-    from runbook.errors import BadInput  # noqa: PLC0415
+    from runbook.errors import BadInput
 
     try:
         return effective(project, find_user_config())

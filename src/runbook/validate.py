@@ -187,7 +187,7 @@ def _loader(decryptor: Decryptor | None, shown: str, found: VarsFile) -> type[ya
 
     def vault_value(loader: yaml.SafeLoader, node: yaml.Node) -> str:
         found.vaulted = True
-        text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+        text = str(loader.construct_scalar(node))
         if decryptor is None:
             raise BadInput(f"{shown}: holds a !vault value; give the vault password "
                            f"(--vault-password-file, --vault-id or --ask-vault-pass)")
@@ -300,11 +300,11 @@ def check_connection_var(name: str, raw: Any) -> Any:
         low, high, what = _NUMBER_VARS[name]
         if not text.isdigit() or not low <= int(text) <= high:
             raise BadInput(f"-e {name}={text!r} is not accepted: give {what} ({low} to {high})")
-        return int(text)
+        return raw  # as given (Ansible converts it): checked, not changed
     if name == "ansible_become":
         if text.lower() not in (*_TRUE, *_FALSE):
             raise BadInput(f"-e {name}={text!r} is not accepted: give true or false")
-        return text.lower() in _TRUE
+        return raw
     if name == "ansible_host" and not _HOST.fullmatch(text):
         raise BadInput(f"-e {name}={text!r} is not a host name or address")
     return raw

@@ -93,7 +93,7 @@ def ask_passwords(options: VaultOptions) -> None:
 
 
 def is_vaulted(text: str) -> bool:
-    from ansible.parsing.vault import is_encrypted  # noqa: PLC0415 (ansible loads slowly)
+    from ansible.parsing.vault import is_encrypted  # ansible loads slowly: only when needed
 
     return bool(is_encrypted(text))
 
@@ -107,15 +107,15 @@ class Decryptor:
 
     def _lib(self) -> Any:
         if self._vault is None:
-            from ansible.parsing.vault import VaultLib  # noqa: PLC0415
+            from ansible.parsing.vault import VaultLib
 
             self._vault = VaultLib(self._secrets())
         return self._vault
 
     def _secrets(self) -> list[tuple[str, Any]]:
-        from ansible.errors import AnsibleError  # noqa: PLC0415
-        from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
-        from ansible.parsing.vault import VaultSecret, get_file_vault_secret  # noqa: PLC0415
+        from ansible.errors import AnsibleError
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.parsing.vault import VaultSecret, get_file_vault_secret
 
         loader = DataLoader()
         found: list[tuple[str, Any]] = []
@@ -138,7 +138,7 @@ class Decryptor:
 
     def decrypt(self, text: str, shown: str) -> str:
         """The plain text of vault text; BadInput (one line) when no secret opens it."""
-        from ansible.errors import AnsibleError  # noqa: PLC0415
+        from ansible.errors import AnsibleError
 
         vault = self._lib()
         if not vault.secrets:
