@@ -5,6 +5,7 @@ decryption in memory, passed to ansible-playbook as the file, and never written 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,38 @@ def test_the_configs_vault_password_file_opens_the_file(project: Path, runs: Pat
     (tmp_path / "ansible.cfg").write_text(f"[defaults]\nvault_password_file = {password_file.name}\n")
     assert main(["run", "scenario", "-i", str(inventory), "-e", f"@{vaulted}"]) == 0, capsys.readouterr().err
     assert "Use the token - changed" in capsys.readouterr().out
+
+
+def vaulted_inventory(inventory: Path, name: str, value: str) -> None:
+    """Add a !vault host variable to the fixture's inventory (as a team keeps secrets there)."""
+    block = encrypt(value).replace("\n", "\n        ")
+    inventory.write_text(inventory.read_text() + f"      {name}: !vault |\n        {block}\n")
+
+
+def test_a_vaulted_inventory_value_without_its_password_is_bad_input(project: Path, runs: Path, inventory: Path,
+                                                                      dotenv: Path, password_file: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing changed and the only failures are vault errors: exit 2, one line, no record, no escalation."""
+    vaulted_inventory(inventory, "api_token", TOKEN)
+    assert main(["run", "scenario", "-i", str(inventory)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("runbook: error: a vaulted variable could not be decrypted, nothing changed: localhost: "
+                          "Attempting to decrypt but no vault secrets found; give the vault password")
+    assert err.count("\n") == 1
+    assert not runs.exists() or not list(runs.iterdir())
+    assert main(["run", "scenario", "-i", str(inventory), "--vault-password-file", str(password_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Use the token - changed" in out and TOKEN not in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (become on localhost)")
+def test_a_vaulted_become_password(project: Path, runs: Path, inventory: Path, password_file: Path,
+                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vaulted_inventory(inventory, "ansible_become_password", "PLANTED-become-pw")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("nope\n")
+    assert main(["run", "scenario", "-i", str(inventory), "-b", "--vault-password-file", str(wrong)]) == 2
+    assert "Decryption failed" in capsys.readouterr().err
+    assert not runs.exists() or not list(runs.iterdir())
+    assert main(["run", "scenario", "-i", str(inventory), "-b", "--vault-password-file", str(password_file)]) == 0
+    assert "PLANTED-become-pw" not in every_text(runs)

@@ -29,7 +29,7 @@ from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
 from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, no_hosts_reason,
-                            output_tail)
+                            output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
@@ -342,6 +342,13 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
         said = f"; ansible-playbook said: {redactor.text(reason)}" if reason else ""
         raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts}){said}")
+    vault_said = vault_failure(outcome, run_dir)
+    if vault_said:  # a controller-side mistake, nothing changed: bad input, no incident record
+        record.discard(run_dir)
+        rec.finish("error", ExitCode.BAD_INPUT)
+        _warn(announcer.finish(rec, what="a vaulted value could not be decrypted, nothing changed"))
+        raise BadInput(f"a vaulted variable could not be decrypted, nothing changed: {redactor.text(vault_said)}; "
+                       "give the vault password with --vault-password-file, --vault-id or --ask-vault-pass")
     if outcome.interrupted:
         _after_interrupt(request, outcome, run_dir, redactor, progress, interrupt)
 

@@ -308,6 +308,31 @@ def says_no_hosts(run_dir: Path) -> bool:
     return False
 
 
+# What Ansible says when a vaulted value has no (or no matching) vault password.
+_VAULT_MARKERS = ("Attempting to decrypt but no vault secrets found", "Decryption failed")
+_FATAL = re.compile(r"fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<said>.*)")
+
+
+def vault_failure(outcome: RunOutcome, run_dir: Path) -> str:
+    """Ansible's words when the run failed only because a vaulted value could not be decrypted,
+    before anything changed on a host (no changes, nobody unreachable); else ""."""
+    if outcome.interrupted or not any(outcome.stats.get("failures", {}).values()):
+        return ""
+    if any(outcome.stats.get("changed", {}).values()) or any(outcome.stats.get("dark", {}).values()):
+        return ""
+    try:
+        text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    fatal = [match for match in map(_FATAL.search, text.splitlines()) if match]
+    if not fatal or not all(any(marker in match["said"] for marker in _VAULT_MARKERS) for match in fatal):
+        return ""
+    said = fatal[0]["said"]
+    marker = next(marker for marker in _VAULT_MARKERS if marker in said)
+    reason = said[said.index(marker):].split('"')[0].rstrip(".")
+    return f"{fatal[0]['host']}: {reason}"
+
+
 # What ansible-playbook warns when an inventory gives no host, most telling first.
 _INVENTORY_REASONS = (
     re.compile(r"Failed to parse inventory with '[^']+' plugin: .*|Failed to parse .* with .* plugin.*"),
