@@ -179,6 +179,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         RELEASE_PLAYBOOK.format(state_dir=tmp_path / "state"))
     (root / "roles" / "publish" / "tasks" / "main.yml").write_text(PUBLISH_ROLE)
     monkeypatch.setenv("RUNBOOK_PROJECT_DIR", str(root))
+    # No ansible.cfg of the user's: a test that wants one puts it here (or sets ANSIBLE_CONFIG).
+    monkeypatch.delenv("ANSIBLE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
     return root
 
 

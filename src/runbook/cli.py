@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The `runbook` command: list, run, history, report, unlock-stale."""
+"""The `runbook` command: list, run, config, history, report, unlock-stale, completion."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shlex
 import sys
@@ -15,24 +16,27 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, listing, paths, record, report
+from runbook import __version__, ansible_config, completion, listing, paths, record, report
 from runbook import incident as incident_report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
+from runbook.playbook_listing import list_playbook
 from runbook.progress import Progress
+from runbook.scenario_help import scenario_help
 from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
 from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, no_hosts_reason,
-                            output_tail)
+                            output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
-                              check_limit, check_private_key, check_tags, check_token, check_user, read_extra_vars,
-                              secret_values)
+                              check_limit, check_private_key, check_ssh_common_args, check_tags, check_token,
+                              check_user, read_extra_vars, read_extra_vars_split, secret_values)
+from runbook.vault import Decryptor, VaultOptions, ask_passwords, check_options, configured_slugs, leaf_texts
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
 # This process's Python warnings: never on the operator's screen, kept in run.json.
@@ -59,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = commands.add_parser("list", help="scenarios with severity, runbook section, destructive or not")
     list_cmd.add_argument("--json", action="store_true", help="print the catalog as JSON")
 
-    run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report")
+    run_cmd = commands.add_parser("run", help="run a scenario's playbook and write the incident report",
+                                  add_help=False)
+    run_cmd.add_argument("-h", "--help", action="store_true",
+                         help="show this help; with a SCENARIO, also its variables, an example and the exit codes")
     run_cmd.add_argument("scenario", metavar="SCENARIO", nargs="?",
                          help="the scenario to run; without it, the list of scenarios (exit 2)")
     _add_host_options(run_cmd, "extra variable accepted by the scenario (repeatable)")
@@ -75,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--json", action="store_true", help="print a JSON summary at the end (progress on stderr)")
     run_cmd.add_argument("--incident", metavar="ID",
                          help="the incident or ticket id, kept in the record and the report (letters, digits, -_.#)")
+    run_cmd.add_argument("--list-hosts", action="store_true",
+                         help="print the hosts the scenario would act on (ansible-playbook's listing); runs nothing")
+    run_cmd.add_argument("--list-tasks", action="store_true",
+                         help="print the tasks the scenario would run (ansible-playbook's listing); runs nothing")
+
+    config_cmd = commands.add_parser(
+        "config", help="the Ansible settings a run uses, and where each comes from",
+        description="The ansible.cfg a run uses: yours (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, "
+                    "/etc/ansible/ansible.cfg: the first that exists), with the project's settings added "
+                    "where yours has none; roles_path, collections_path, callback_plugins and "
+                    "callbacks_enabled are merged (the project's first).")
+    config_cmd.add_argument("--json", action="store_true", help="print the settings as JSON")
 
     history_cmd = commands.add_parser("history", help="kept runs")
     history_cmd.add_argument("--json", action="store_true", help="print the runs as JSON")
@@ -99,7 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_host_options(unlock_cmd, "a contract variable, e.g. runbook_state_dir=/var/lib/runbook (repeatable)")
     unlock_cmd.add_argument("--token", metavar="TOKEN",
                             help="release the lock of the run with this lock token, stale or not")
+
+    completion_cmd = commands.add_parser(
+        "completion", help="print a shell completion script (eval \"$(runbook completion bash)\")")
+    completion_cmd.add_argument("shell", choices=["bash"], help="the shell (bash)")
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:  # noqa: SLF001 (argparse keeps them there only)
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return dict(action.choices)
+    return {}
 
 
 def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) -> None:
@@ -113,14 +144,34 @@ def _add_host_options(command: argparse.ArgumentParser, extra_vars_help: str) ->
     command.add_argument("-b", "--become", action="store_true", help="become root (sudo) on the hosts; never asks")
     command.add_argument("--become-user", metavar="USER", help="become this user instead of root")
     command.add_argument("--private-key", metavar="FILE", help="SSH private key file to log in with")
+    command.add_argument("--ssh-common-args", metavar="ARGS",
+                         help="extra arguments for ssh, sftp and scp (e.g. '-o ProxyJump=bastion')")
+    command.add_argument("--vault-id", metavar="[LABEL@]FILE|LABEL@prompt", action="append", default=[],
+                         help="a vault password: a file, a script, or prompt (repeatable)")
+    command.add_argument("--vault-password-file", metavar="FILE", action="append", default=[],
+                         help="a file holding the vault password, or a script printing it (repeatable)")
+    command.add_argument("--ask-vault-pass", action="store_true",
+                         help="ask for the vault password once, before the run (needs a terminal)")
     command.add_argument("-v", "--verbose", action="count", default=0,
                          help="show every task and result (default: changes, failures, health and diagnosis)")
 
 
-def _connection(args: argparse.Namespace) -> Connection:
+def _connection(args: argparse.Namespace, vault: VaultOptions) -> Connection:
     return Connection(user=check_user(args.user, "-u/--user"), become=args.become,
                       become_user=check_user(args.become_user, "--become-user"),
-                      private_key=check_private_key(args.private_key))
+                      private_key=check_private_key(args.private_key),
+                      ssh_common_args=check_ssh_common_args(args.ssh_common_args), vault=vault)
+
+
+def _vault(args: argparse.Namespace, config: ansible_config.EffectiveConfig) -> VaultOptions:
+    """The vault options given (checked), the ansible.cfg's vault secrets, the passwords asked for."""
+    configured = configured_slugs(os.environ.get("ANSIBLE_VAULT_IDENTITY_LIST") or
+                                  config.value(ansible_config.DEFAULTS, "vault_identity_list"),
+                                  os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE") or
+                                  config.value(ansible_config.DEFAULTS, "vault_password_file"))
+    options = check_options(VaultOptions(args.vault_id, args.vault_password_file, args.ask_vault_pass, configured))
+    ask_passwords(options)
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,17 +187,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     wants_json = "--json" in argv
+    if argv[:1] == [completion.HIDDEN_COMMAND]:  # the completion script asks; never fails
+        return _complete(argv[1:])
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except _UsageError as exc:
         return _refuse(ExitCode.BAD_INPUT, "error", str(exc), wants_json)
     try:
+        if args.command == "run" and args.help:
+            return cmd_run_help(_commands(parser)["run"], args.scenario)
+        if args.command == "completion":
+            print(completion.bash_script(parser, _commands(parser)), end="")
+            return ExitCode.OK
         if args.command == "list":
             return cmd_list(args.json)
         if args.command == "run":
             return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
         if args.command == "history":
             return cmd_history(args.json, args.incident, args.scenario, args.result)
+        if args.command == "config":
+            return cmd_config(args.json)
         if args.command == "unlock-stale":
             return cmd_unlock_stale(args)
         if args.incident is not None:
@@ -201,22 +262,48 @@ def cmd_run_without_scenario() -> int:
     return ExitCode.BAD_INPUT
 
 
+def _complete(words: list[str]) -> int:
+    try:
+        project = paths.project_dir()
+    except BadInput:
+        return ExitCode.OK
+    for word in completion.candidates(project, words):
+        print(word)
+    return ExitCode.OK
+
+
+def cmd_run_help(run_parser: argparse.ArgumentParser, name: str | None) -> int:
+    """`runbook run --help`; with a scenario, its variables, an example and the exit codes first."""
+    if name is None:
+        print(run_parser.format_help(), end="")
+        return ExitCode.OK
+    scenario = load_scenario(paths.project_dir(), name)
+    print(scenario_help(scenario, run_parser.format_help()), end="")
+    return ExitCode.OK
+
+
 # run -------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     project = paths.project_dir()
     scenario = load_scenario(project, args.scenario)
-    given = read_extra_vars(args.extra_vars)
+    config = ansible_config.current(project)  # a broken ansible.cfg of the user's: bad input, before anything
+    vault = _vault(args, config)
+    extra = read_extra_vars_split(args.extra_vars, Decryptor(vault))
+    given = extra.values
+    checked = check_extra_vars(scenario, given)
     request = RunRequest(
         scenario=scenario,
         project=project,
         inventory=check_inventory(args.inventory),
         limit=check_limit(args.limit),
-        extra_vars=check_extra_vars(scenario, given),
+        # a vaulted file's values stay out: ansible-playbook reads the file itself (vaulted_files)
+        extra_vars={name: value for name, value in checked.items() if name not in extra.vaulted},
+        vaulted_files=extra.vaulted_files,
         check=args.check,
         lock_token=secrets.token_hex(8),  # added after validation: never settable with -e
-        connection=_connection(args),
+        connection=_connection(args, vault),
         diff=args.diff,
         tags=check_tags(scenario, args.tags, "--tags"),
         skip_tags=check_tags(scenario, args.skip_tags, "--skip-tags"),
@@ -224,10 +311,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         verbosity=args.verbose,  # also Ansible's own -v: more detail in the kept stdout
     )
     record.check_incident(args.incident)
+    if args.list_hosts or args.list_tasks:  # ansible-playbook's listing: nothing runs, no record
+        what = [flag for flag, wanted in (("--list-hosts", args.list_hosts), ("--list-tasks", args.list_tasks))
+                if wanted]
+        secrets_given = [*secret_values(given), *leaf_texts(extra.vaulted)]
+        print(list_playbook(request, what, Redactor(secrets_given)), end="")
+        return ExitCode.OK
     runs = paths.writable_runs_dir()
     confirm(scenario, args.yes, args.check)
 
-    redactor = Redactor(secret_values(given))
+    redactor = Redactor([*secret_values(given), *leaf_texts(extra.vaulted), *vault.asked.values()])
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
@@ -264,6 +357,13 @@ def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], r
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
         said = f"; ansible-playbook said: {redactor.text(reason)}" if reason else ""
         raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts}){said}")
+    vault_said = vault_failure(outcome, run_dir)
+    if vault_said:  # a controller-side mistake, nothing changed: bad input, no incident record
+        record.discard(run_dir)
+        rec.finish("error", ExitCode.BAD_INPUT)
+        _warn(announcer.finish(rec, what="a vaulted value could not be decrypted, nothing changed"))
+        raise BadInput(f"a vaulted variable could not be decrypted, nothing changed: {redactor.text(vault_said)}; "
+                       "give the vault password with --vault-password-file, --vault-id or --ask-vault-pass")
     if outcome.interrupted:
         _after_interrupt(request, outcome, run_dir, redactor, progress, interrupt)
 
@@ -435,12 +535,16 @@ def _command_line(args: argparse.Namespace) -> str:
     for item in args.extra_vars:
         words += ["-e", _shown_extra_vars(item)]
     for flag, value in (("-u", args.user), ("--become-user", args.become_user), ("--private-key", args.private_key),
-                        ("-f", args.forks), ("--incident", args.incident)):
+                        ("--ssh-common-args", args.ssh_common_args), ("-f", args.forks),
+                        ("--incident", args.incident)):
         if value is not None:
             words += [flag, str(value)]
+    words += [word for vault_id in args.vault_id for word in ("--vault-id", vault_id)]
+    words += [word for path in args.vault_password_file for word in ("--vault-password-file", path)]
     words += [word for tags in args.tags for word in ("--tags", tags)]
     words += [word for tags in args.skip_tags for word in ("--skip-tags", tags)]
-    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes)):
+    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes),
+                        ("--ask-vault-pass", args.ask_vault_pass)):
         if given:
             words.append(flag)
     if args.verbose:
@@ -454,11 +558,12 @@ def _command_line(args: argparse.Namespace) -> str:
 def cmd_unlock_stale(args: argparse.Namespace) -> int:
     """Release a run lock left by a dead controller: exactly one run's (--token), else only a stale one."""
     project = paths.project_dir()
-    given = check_contract_vars("unlock-stale", read_extra_vars(args.extra_vars))
+    vault = _vault(args, ansible_config.current(project))
+    given = check_contract_vars("unlock-stale", read_extra_vars(args.extra_vars, Decryptor(vault)))
     token = check_token(args.token)
     wanted: dict[str, Any] = {LOCK_TOKEN_VAR: token} if token else {STALE_ONLY_VAR: True}
     request = ReleaseRequest(project, check_inventory(args.inventory), check_limit(args.limit), {**given, **wanted},
-                             _connection(args))
+                             _connection(args, vault))
     if not (project / RELEASE_PLAYBOOK).is_file():
         raise BadInput(f"{RELEASE_PLAYBOOK} not found in {project}; set RUNBOOK_PROJECT_DIR to the project root")
 
@@ -494,6 +599,30 @@ def _unlock_result(result: ReleaseOutcome, interrupt: Interrupt, progress: Progr
     else:
         progress.finish(f"Failed (exit {int(code)}): {result.reason(TIMEOUT)}", ok=False)
     return int(code)
+
+
+# config ------------------------------------------------------------------
+
+
+def cmd_config(as_json: bool) -> int:
+    """The effective Ansible settings of a run started here, each with its origin."""
+    config = ansible_config.current(paths.project_dir())
+    data = config.to_dict()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return ExitCode.OK
+    if config.layered:
+        print(f"# runs use a merged file: {config.user_file} (yours), the project's "
+              f"{config.project_file} where yours has no value")
+    else:
+        print(f"# runs use the project's {config.project_file} (no ansible.cfg of yours found)")
+    section = None
+    for item in sorted(data["settings"], key=lambda row: (row["section"] != "defaults", row["section"])):
+        if item["section"] != section:
+            section = item["section"]
+            print(f"[{section}]")
+        print(f"{item['key']} = {item['value']}  # {item['origin']}")
+    return ExitCode.OK
 
 
 # history and report ----------------------------------------------------

@@ -13,10 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runbook.errors import BadInput
 from runbook.escalation import CONTACTS_VAR
 from runbook.runner import envvars
 
@@ -38,13 +40,16 @@ def read_settings(project: Path, inventory: list[str], hosts_pattern: str = "app
     command = _nice() + [_ansible_inventory(), "--list"]
     for source in inventory:
         command += ["-i", source]
-    env = {**os.environ, **envvars(project)}
+    private = Path(tempfile.mkdtemp(prefix="runbook-inventory-"))
     try:
+        env = {**os.environ, **envvars(project, private)}  # the user's ansible.cfg, as the run has it
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env,
                               stdin=subprocess.DEVNULL, cwd=str(project), check=False,
                               start_new_session=True)  # the terminal's Ctrl-C is for the run, not for this
-    except (OSError, subprocess.SubprocessError) as exc:
+    except (OSError, subprocess.SubprocessError, BadInput) as exc:
         return InventorySettings(problem=f"ansible-inventory could not run: {exc}")
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         return InventorySettings(problem=f"ansible-inventory failed (exit {done.returncode}): {last[:200]}")

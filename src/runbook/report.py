@@ -32,6 +32,9 @@ from runbook.redact import Redactor
 GENERATED_FILE = "report.generated.md"
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 TODO = "_To be filled in._"
+INCIDENT, DRY_RUN, DIAGNOSIS = "incident", "dry_run", "diagnosis"
+# Read-only scenarios: their record is a diagnosis, not an incident report.
+DIAGNOSIS_SCENARIOS = frozenset({"diagnose"})
 SLOWEST = 5
 PLAY_HOSTS = "runbook_play_hosts"  # published by runbook_lock's acquire step: every host of the play
 _START = "<!-- runbook:generated:start {name} sha256={digest} -->"
@@ -157,7 +160,7 @@ def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
         return generated_block(name, lines, redactor)
 
     parts = [
-        f"# Incident Report: {record.title}",
+        f"# {heading(record)}: {record.title}",
         "",
         block("header", header(record, facts)),
         "",
@@ -199,6 +202,29 @@ def render(record: RunRecord, facts: RunFacts, redactor: Redactor) -> str:
     return "\n".join(parts)
 
 
+def kind(record: RunRecord) -> str:
+    """What the record is: an incident, a dry run (--check) or a diagnosis (read-only scenario)."""
+    if record.check:
+        return DRY_RUN
+    if record.scenario in DIAGNOSIS_SCENARIOS:
+        return DIAGNOSIS
+    return INCIDENT
+
+
+def heading(record: RunRecord) -> str:
+    return {DRY_RUN: "Dry run", DIAGNOSIS: "Diagnosis"}.get(kind(record), "Incident Report")
+
+
+def _severity(record: RunRecord) -> list[str]:
+    """An incident's severity; a dry run or a diagnosis is no incident and has none."""
+    if kind(record) == DRY_RUN:
+        return [f"**Record:** dry run (`--check`): nothing was changed; not an incident "
+                f"(the scenario is {record.severity} when run for real)"]
+    if kind(record) == DIAGNOSIS:
+        return ["**Record:** diagnosis (read-only): nothing was changed; not an incident"]
+    return [f"**Severity:** {record.severity}"]
+
+
 def header(record: RunRecord, facts: RunFacts) -> list[str]:
     started = record.started_at.astimezone(timezone.utc)
     rows = [
@@ -225,7 +251,7 @@ def header(record: RunRecord, facts: RunFacts) -> list[str]:
         f"**Time to recover:** {facts.recovery.text()}",
         f"**Automation's own time:** {format_duration(record.duration)} (how long the run took, "
         "not how long the service was down)",
-        f"**Severity:** {record.severity}",
+        *_severity(record),
         "",
         "| | |",
         "|---|---|",

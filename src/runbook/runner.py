@@ -22,12 +22,14 @@ from typing import Any
 
 import ansible_runner
 
+from runbook import ansible_config
 from runbook.catalog import Scenario
 from runbook.errors import ExitCode
 from runbook.events import is_stats, published_of, stats_of, task_result
 from runbook.interrupt import Interrupt
 from runbook.pywarnings import without_warnings
 from runbook.redact import Redactor
+from runbook.vault import VaultOptions
 
 _NO_HOSTS_MARKERS = ("no hosts to target", "does not match any hosts", "no hosts matched")
 # The extra var carrying the run's lock token: set by the CLI only, never with -e.
@@ -44,6 +46,8 @@ class Connection:
     become: bool = False  # -b
     become_user: str | None = None
     private_key: str | None = None  # an absolute path, checked readable
+    ssh_common_args: str | None = None  # --ssh-common-args, as ansible-playbook takes it
+    vault: VaultOptions = field(default_factory=VaultOptions)  # vault ids, password files, asked passwords
 
     def args(self) -> list[str]:
         """ansible-playbook's options for it (`runbook run` and `unlock-stale` take the same)."""
@@ -56,7 +60,13 @@ class Connection:
             words += ["--become-user", self.become_user]
         if self.private_key:
             words += ["--private-key", self.private_key]
-        return words
+        if self.ssh_common_args:
+            words += ["--ssh-common-args", self.ssh_common_args]
+        return words + self.vault.playbook_args()
+
+    def passwords(self) -> dict[str, str]:
+        """ansible-runner's answers to ansible-playbook's prompts (the vault passwords asked for)."""
+        return self.vault.prompts()
 
 
 @dataclass
@@ -74,10 +84,14 @@ class RunRequest:
     skip_tags: str | None = None
     forks: int | None = None
     verbosity: int = 0  # ansible-playbook's -v count
+    # Vault-encrypted -e files: ansible-playbook reads them itself (their values are not in extra_vars).
+    vaulted_files: list[str] = field(default_factory=list)
 
     def playbook_args(self) -> list[str]:
         """The ansible-playbook options of this run (inventory, limit and extra vars go separately)."""
         words = self.connection.args()
+        for path in self.vaulted_files:  # before the extra vars ansible-runner adds: a later plain -e wins
+            words += ["-e", f"@{path}"]
         if self.check:
             words.append("--check")
         if self.diff:
@@ -135,37 +149,57 @@ class RunOutcome:
         }.get(self.exit_code(), "error")
 
 
-def envvars(project: Path) -> dict[str, str]:
-    """Environment for ansible-playbook: the project's config, roles, no args in events."""
+def envvars(project: Path, config_dir: Path | None = None) -> dict[str, str]:
+    """Environment for ansible-playbook: the Ansible config, the project's roles, no args in events.
+
+    With `config_dir`, the user's own ansible.cfg (found as Ansible finds it) is honoured: the
+    merged file (see ansible_config) is written there and ANSIBLE_CONFIG names it. Without, or
+    when the user has none, the project's ansible.cfg applies alone.
+    """
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         path = os.pathsep.join(part for part in (bin_dir, path) if part)
+    config = ansible_config.current(project) if config_dir is not None else ansible_config.EffectiveConfig(
+        project / "ansible.cfg")
+    config_file = config.write(config_dir) if config_dir is not None else config.project_file
+    defaults = ansible_config.DEFAULTS
     env = {
         "PATH": path,
-        "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(project / "roles"),
+        "ANSIBLE_CONFIG": str(config_file),
+        "ANSIBLE_ROLES_PATH": ansible_config.merge_list(str(project / "roles"), _users(config, "roles_path"), ":"),
         # runbook_guard (refuses templates in -e) also for playbooks not next to it
         # (playbooks/internal/); ansible-runner appends its own callback dir.
-        "ANSIBLE_CALLBACK_PLUGINS": str(project / "playbooks" / "callback_plugins"),
+        "ANSIBLE_CALLBACK_PLUGINS": ansible_config.merge_list(
+            str(project / "playbooks" / "callback_plugins"), _users(config, "callback_plugins"), ":"),
         "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
-    collections = collections_path(project)
+    enabled = config.value(defaults, "callbacks_enabled") if config.layered else None
+    if enabled:  # the user's environment variable would otherwise drop the project's callbacks
+        env["ANSIBLE_CALLBACKS_ENABLED"] = enabled
+    collections = collections_path(project, _users(config, "collections_path"))
     if collections:
         env["ANSIBLE_COLLECTIONS_PATH"] = collections
     return env
 
 
-def collections_path(project: Path) -> str | None:
+def _users(config: ansible_config.EffectiveConfig, key: str) -> str | None:
+    """A merged setting's value when the user has a config (the project's folders already first)."""
+    return config.value(ansible_config.DEFAULTS, key) if config.layered else None
+
+
+def collections_path(project: Path, configured: str | None = None) -> str | None:
     """The project's collections (runbook.ops; in an installed wheel also the ones it ships,
-    runbook/_content/collections) first, then the usual ones; None without that folder."""
+    runbook/_content/collections) first, then the configured ones (the user's, merged), else
+    the usual ones; None without that folder."""
     shipped = project / "collections"
     if not (shipped / "ansible_collections").is_dir():
         return None
-    usual = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "~/.ansible/collections:/usr/share/ansible/collections"
-    return os.pathsep.join((str(shipped), usual))
+    usual = configured or os.environ.get("ANSIBLE_COLLECTIONS_PATH") or \
+        "~/.ansible/collections:/usr/share/ansible/collections"
+    return ansible_config.merge_list(str(shipped), usual, os.pathsep)
 
 
 def execute(
@@ -217,7 +251,8 @@ def execute(
             limit=request.limit,
             extravars=extravars,
             cmdline=cmdline(request.playbook_args()),
-            envvars=envvars(request.project),
+            passwords=request.connection.passwords(),
+            envvars=envvars(request.project, private),
             settings=RUNNER_SETTINGS,
             event_handler=event_handler,
             status_handler=status_handler,
@@ -271,6 +306,31 @@ def says_no_hosts(run_dir: Path) -> bool:
         if any(marker in text for marker in _NO_HOSTS_MARKERS):
             return True
     return False
+
+
+# What Ansible says when a vaulted value has no (or no matching) vault password.
+_VAULT_MARKERS = ("Attempting to decrypt but no vault secrets found", "Decryption failed")
+_FATAL = re.compile(r"fatal: \[(?P<host>[^\]]+)\]: FAILED! => (?P<said>.*)")
+
+
+def vault_failure(outcome: RunOutcome, run_dir: Path) -> str:
+    """Ansible's words when the run failed only because a vaulted value could not be decrypted,
+    before anything changed on a host (no changes, nobody unreachable); else ""."""
+    if outcome.interrupted or not any(outcome.stats.get("failures", {}).values()):
+        return ""
+    if any(outcome.stats.get("changed", {}).values()) or any(outcome.stats.get("dark", {}).values()):
+        return ""
+    try:
+        text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    fatal = [match for match in map(_FATAL.search, text.splitlines()) if match]
+    if not fatal or not all(any(marker in match["said"] for marker in _VAULT_MARKERS) for match in fatal):
+        return ""
+    said = fatal[0]["said"]
+    marker = next(marker for marker in _VAULT_MARKERS if marker in said)
+    reason = said[said.index(marker):].split('"')[0].rstrip(".")
+    return f"{fatal[0]['host']}: {reason}"
 
 
 # What ansible-playbook warns when an inventory gives no host, most telling first.

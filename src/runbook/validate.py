@@ -8,6 +8,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -16,6 +17,7 @@ from runbook.catalog import TAG_NAME, Scenario, VarSpec
 from runbook.errors import BadInput
 from runbook.redact import looks_secret, mask
 from runbook.suggest import did_you_mean
+from runbook.vault import Decryptor
 
 # Variables every playbook understands (the contract); accepted as strings.
 CONTRACT_VARS = frozenset(
@@ -56,6 +58,9 @@ CONNECTION_VARS = frozenset(
 )
 # Connection variables naming a file on the controller: checked like --private-key.
 _KEY_FILE_VARS = frozenset({"ansible_private_key_file", "ansible_ssh_private_key_file"})
+# Connection variables that take a number: (lowest, highest, what).
+_NUMBER_VARS = {"ansible_port": (1, 65535, "a port number"), "ansible_timeout": (1, 3600, "seconds")}
+_HOST = re.compile(r"[A-Za-z0-9_.:\[\]%-]{1,253}")
 _BECOME_METHODS = ("sudo", "su", "doas", "pbrun", "pfexec", "dzdo", "ksu", "runas", "machinectl")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A login or become user: what useradd accepts, plus the @ and . of directory accounts.
@@ -85,23 +90,50 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def read_extra_vars(items: Iterable[str]) -> dict[str, Any]:
+def read_extra_vars(items: Iterable[str], decryptor: Decryptor | None = None) -> dict[str, Any]:
     """The -e arguments as ansible-playbook reads them, in order; the last value for a name wins.
 
-    `@FILE` is a YAML or JSON mapping; an argument starting with `{` is an inline JSON or YAML
+    `@FILE` is a YAML or JSON mapping (vault-encrypted, or holding `!vault` values: decrypted in
+    memory with `decryptor`); an argument starting with `{` is an inline JSON or YAML
     mapping; anything else is `KEY=VALUE`, or several of them split at blanks with shell quoting
     (`-e 'commit=abc no_cache=true'`, `-e 'msg="two words" x=1'`) when every word is one. An
     argument whose words are not all KEY=VALUE is one KEY=VALUE whose value holds blanks
     (`-e 'sessions_command=redis-cli -a PW FLUSHDB'`), as the CLI always took it.
     """
-    result: dict[str, Any] = {}
+    return read_extra_vars_split(items, decryptor).values
+
+
+@dataclass
+class ExtraVars:
+    """The -e values read, and which of them come from vault-encrypted files."""
+
+    values: dict[str, Any] = field(default_factory=dict)  # every name, the last value given wins
+    vaulted: dict[str, Any] = field(default_factory=dict)  # names whose value is from a vaulted file
+    vaulted_files: list[str] = field(default_factory=list)  # those files (absolute), in order
+
+
+def read_extra_vars_split(items: Iterable[str], decryptor: Decryptor | None = None) -> ExtraVars:
+    """read_extra_vars, also saying which values came from vaulted files (ansible-playbook gets
+    those files themselves, never their decrypted values)."""
+    result = ExtraVars()
     for item in items:
         if item.startswith("@"):
-            result.update(load_vars_file(item[1:]))
+            found = VarsFile()
+            values = load_vars_file(item[1:], decryptor, found)
+            if found.vaulted:
+                result.vaulted_files.append(str(Path(item[1:]).expanduser().resolve()))
+                result.vaulted.update(values)
+            else:
+                for name in values:
+                    result.vaulted.pop(name, None)
         elif item.lstrip().startswith("{"):
-            result.update(_inline_mapping(item))
+            values = _inline_mapping(item)
         else:
-            result.update(parse_assignments(_split_assignments(item)))
+            values = parse_assignments(_split_assignments(item))
+        if not item.startswith("@"):
+            for name in values:
+                result.vaulted.pop(name, None)
+        result.values.update(values)
     return result
 
 
@@ -139,16 +171,50 @@ class _VarsFileLoader(yaml.SafeLoader):
 
 
 _VarsFileLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+_VAULT_HEADER = "$ANSIBLE_VAULT;"
 
 
-def load_vars_file(path_text: str) -> dict[str, Any]:
-    """The mapping of extra vars in a YAML or JSON file; BadInput when missing, unreadable or not a mapping."""
+@dataclass
+class VarsFile:
+    vaulted: bool = False  # encrypted as a whole, or holding !vault values
+
+
+def _loader(decryptor: Decryptor | None, shown: str, found: VarsFile) -> type[yaml.SafeLoader]:
+    """The vars file loader; `!vault` values are decrypted in memory (BadInput when none opens them)."""
+
+    class Loader(_VarsFileLoader):
+        pass
+
+    def vault_value(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+        found.vaulted = True
+        text = str(loader.construct_scalar(node))
+        if decryptor is None:
+            raise BadInput(f"{shown}: holds a !vault value; give the vault password "
+                           f"(--vault-password-file, --vault-id or --ask-vault-pass)")
+        return decryptor.decrypt(text, f"{shown}: a !vault value")
+
+    Loader.add_constructor("!vault", vault_value)
+    return Loader
+
+
+def load_vars_file(path_text: str, decryptor: Decryptor | None = None,
+                   found: VarsFile | None = None) -> dict[str, Any]:
+    """The mapping of extra vars in a YAML or JSON file, decrypted in memory when vault-encrypted;
+    BadInput when missing, unreadable, not a mapping, or vaulted and no password given opens it."""
     shown = f"-e @{path_text}"
+    found = VarsFile() if found is None else found
     path = Path(path_text).expanduser()
     if not path_text or not path.is_file():
         raise BadInput(f"{shown}: no such file")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_VarsFileLoader)
+        text = path.read_text(encoding="utf-8")
+        if text.lstrip().startswith(_VAULT_HEADER):
+            found.vaulted = True
+            if decryptor is None:
+                raise BadInput(f"{shown}: vault-encrypted; give the vault password "
+                               f"(--vault-password-file, --vault-id or --ask-vault-pass)")
+            text = decryptor.decrypt(text, shown)
+        data = yaml.load(text, Loader=_loader(decryptor, shown, found))
     except OSError as exc:
         raise BadInput(f"{shown}: cannot read it ({exc.strerror or exc.__class__.__name__})") from None
     except UnicodeDecodeError:
@@ -156,7 +222,7 @@ def load_vars_file(path_text: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
-        raise BadInput(f"{shown}: not valid YAML or JSON{line}; vault values go in the inventory") from None
+        raise BadInput(f"{shown}: not valid YAML or JSON{line}") from None
     return _checked_mapping(data, shown)
 
 
@@ -230,6 +296,17 @@ def check_connection_var(name: str, raw: Any) -> Any:
         raise BadInput(f"-e {name}={text!r} is not a become method (one of: {', '.join(_BECOME_METHODS)})")
     if name in ("ansible_user", "ansible_become_user"):
         return check_user(text, f"-e {name}")
+    if name in _NUMBER_VARS:
+        low, high, what = _NUMBER_VARS[name]
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise BadInput(f"-e {name}={text!r} is not accepted: give {what} ({low} to {high})")
+        return raw  # as given (Ansible converts it): checked, not changed
+    if name == "ansible_become":
+        if text.lower() not in (*_TRUE, *_FALSE):
+            raise BadInput(f"-e {name}={text!r} is not accepted: give true or false")
+        return raw
+    if name == "ansible_host" and not _HOST.fullmatch(text):
+        raise BadInput(f"-e {name}={text!r} is not a host name or address")
     return raw
 
 
@@ -313,6 +390,17 @@ def check_private_key(path_text: str | None, option: str = "--private-key") -> s
     if not os.access(path, os.R_OK):
         raise BadInput(f"{option} {path_text!r}: not readable (check its owner and mode)")
     return str(path.resolve())
+
+
+def check_ssh_common_args(args: str | None) -> str | None:
+    """--ssh-common-args: passed to ansible-playbook as given; no template, no line break."""
+    if args is None:
+        return None
+    if not args.strip():
+        raise BadInput("--ssh-common-args needs a value")
+    if any(marker in args for marker in TEMPLATE_MARKERS) or "\n" in args:
+        raise BadInput("--ssh-common-args: give plain ssh options (no template marker, one line)")
+    return args
 
 
 def check_forks(forks: int | None) -> int | None:
