@@ -22,10 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runbook import deadline, escalation
+from runbook import deadline, diagnosis, escalation
+from runbook import recovery as recovery_values
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
-from runbook import recovery as recovery_values
 from runbook.recovery import HEALTH_ROLE, Recovery, seconds_text
 from runbook.redact import Redactor
 
@@ -62,7 +62,6 @@ _GANTT_TAG = {
 }
 _DEBUG_ACTIONS = {"ansible.builtin.debug", "ansible.legacy.debug", "debug"}
 _SHOWN_STATUSES = ("changed", "failed", "unreachable", "ignored")
-_DIAGNOSIS_KEYS = ("containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors")
 
 
 @dataclass(frozen=True)
@@ -399,17 +398,10 @@ def evidence(values: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for host, found in hosts.items():
         lines += [f"### {_cell(host)}", ""]
-        lines += _table("Checks", found.get("checks"), [("Check", "check"), ("Result", "result")])
-        lines += _table("Containers", found.get("containers"),
-                        [("Container", "name"), ("State", "state"), ("Since", "since"),
-                         ("Restarts", "restarts"), ("Health", "health")])
-        lines += _table("Services", found.get("services"), [("Service", "name"), ("State", "state"), ("Since", "since")])
-        lines += _table("Disk", found.get("disk"), [("Mount", "mount"), ("Size", "size"), ("Used", "used"),
-                                                    ("Avail", "avail"), ("Use%", "use_pct")])
-        lines += _memory(found.get("memory"))
-        process_columns = [("PID", "pid"), ("User", "user"), ("CPU%", "cpu"), ("MEM%", "mem"), ("Command", "command")]
-        lines += _table("Top processes by CPU", found.get("top_cpu"), process_columns)
-        lines += _table("Top processes by memory", found.get("top_mem"), process_columns)
+        for title, key, columns in diagnosis.TABLES:
+            lines += _table(title, found.get(key), list(columns))
+            if key == "disk":
+                lines += _memory(found.get("memory"))
         lines += _log_errors(found.get("log_errors"))
     while lines and not lines[-1]:
         lines.pop()
@@ -418,11 +410,11 @@ def evidence(values: dict[str, Any]) -> list[str]:
 
 def diagnosis_hosts(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{host: diagnosis} from the published `diagnosis`, only hosts whose value has a known key."""
-    diagnosis = values.get("diagnosis")
-    if not isinstance(diagnosis, dict):
+    published = values.get("diagnosis")
+    if not isinstance(published, dict):
         return {}
-    return {str(host): found for host, found in sorted(diagnosis.items())
-            if isinstance(found, dict) and any(key in found for key in _DIAGNOSIS_KEYS)}
+    return {str(host): found for host, found in sorted(published.items())
+            if isinstance(found, dict) and any(key in found for key in diagnosis.KEYS)}
 
 
 def _table(title: str, rows: Any, columns: list[tuple[str, str]]) -> list[str]:
@@ -439,8 +431,7 @@ def _table(title: str, rows: Any, columns: list[tuple[str, str]]) -> list[str]:
 def _memory(memory: Any) -> list[str]:
     if not isinstance(memory, dict) or not memory:
         return []
-    names = [("total", "total_mb"), ("used", "used_mb"), ("available", "available_mb"), ("swap used", "swap_used_mb")]
-    parts = [f"{label} {_value(memory[key])} MB" for label, key in names if key in memory]
+    parts = [f"{label} {_value(memory[key])} MB" for label, key in diagnosis.MEMORY if key in memory]
     return [f"Memory: {', '.join(parts)}.", ""] if parts else []
 
 

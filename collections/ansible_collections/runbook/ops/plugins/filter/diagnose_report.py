@@ -28,17 +28,20 @@ from pathlib import Path
 from typing import Any
 
 try:
+    from runbook import diagnosis
     from runbook.redact import redact_text
 except ImportError:
     # collections/ansible_collections/runbook/ops/plugins/filter/ -> the repository's src/
     sys.path.insert(0, str(Path(__file__).resolve().parents[6] / "src"))
+    from runbook import diagnosis
     from runbook.redact import redact_text
 
-CONTAINER_KEYS = ("name", "state", "since", "restarts", "health")
-SERVICE_KEYS = ("name", "state", "since")
-DISK_KEYS = ("mount", "size", "used", "avail", "use_pct")
-MEMORY_KEYS = ("total_mb", "used_mb", "available_mb", "swap_used_mb")
-PROCESS_KEYS = ("pid", "user", "cpu", "mem", "command")
+# The published shape is defined once, in runbook.diagnosis (the report reads it from there too).
+CONTAINER_KEYS = diagnosis.fields("containers")
+SERVICE_KEYS = diagnosis.fields("services")
+DISK_KEYS = diagnosis.fields("disk")
+MEMORY_KEYS = diagnosis.fields("memory")
+PROCESS_KEYS = diagnosis.fields("top_cpu")
 
 
 def diagnose_redact(probe: dict[str, Any]) -> dict[str, Any]:
