@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Load a Python file that is not part of a package (a plugin of the runbook.ops collection, a tool) by its path.
+"""Files that are not importable packages: load a script (a tool, a molecule helper) by its
+path, and run a collection module as Ansible runs it (a script fed a JSON arguments file).
 
-The collection's modules import their shared code as
-``ansible_collections.runbook.ops.plugins.module_utils.<name>``, the way Ansible
-ships it; pytest puts ``collections/`` on ``sys.path`` (pyproject.toml,
-``pythonpath``), so that import works here as it does on a host.
+The collection's plugins themselves are imported as Ansible imports them,
+``from ansible_collections.runbook.ops.plugins.modules import runbook_diagnose``:
+pytest puts ``collections/`` on ``sys.path`` (pyproject.toml, ``pythonpath``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from types import ModuleType
 
 import pytest
 
-from loading import FILTERS, load_module
+from ansible_collections.runbook.ops.plugins.filter import runbook_redact
+from loading import FILTERS
 
 from runbook.redact import REDACTED, Redactor, looks_secret, mask, redact_text, strip_ansi
 
@@ -162,7 +163,7 @@ NEAR_MISSES = [
 
 
 def _filter_plugin() -> ModuleType:
-    return load_module(FILTER_PLUGIN, "runbook_redact_filter_plugin")
+    return runbook_redact
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from loading import MODULES, load_module
+from ansible_collections.runbook.ops.plugins.modules import certbot_renew_port
 
-ROOT = Path(__file__).resolve().parent.parent
-port = load_module(MODULES / "certbot_renew_port.py")
+ROOT = Path(__file__).resolve().parents[4]
+port = certbot_renew_port
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 

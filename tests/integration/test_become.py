@@ -9,7 +9,7 @@ logged to their own file; the api container is stopped (an outage). Then:
   task ran as deployer through sudo: its lines carry this run's lock token.
 The host uses the docker connection, where -u is `docker exec --user`.
 
-Needs RUNBOOK_TEST_INVENTORY and RUNBOOK_TEST_HOST (see test_integration_outage.py);
+Needs RUNBOOK_TEST_INVENTORY and RUNBOOK_TEST_HOST (see tests/integration/test_outage.py);
 the user and its sudoers file are removed afterwards.
 """
 

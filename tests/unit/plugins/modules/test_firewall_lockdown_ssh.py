@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loading import MODULES, load_module
+from ansible_collections.runbook.ops.plugins.modules import firewall_lockdown_ssh
 
-ROLE = Path(__file__).resolve().parent.parent / "roles" / "firewall_lockdown"
-ssh = load_module(MODULES / "firewall_lockdown_ssh.py", "firewall_lockdown_ssh")
+ROLE = Path(__file__).resolve().parents[4] / "roles" / "firewall_lockdown"
+ssh = firewall_lockdown_ssh
 
 # sshd -T with `ListenAddress 0.0.0.0:2222` and `ListenAddress [::]:2222`: it still prints `port 22`.
 SSHD_LISTENADDRESS = "port 22\naddressfamily any\nlistenaddress [::]:2222\nlistenaddress 0.0.0.0:2222\nusepam yes\n"

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from loading import FILTERS, load_module
+from ansible_collections.runbook.ops.plugins.filter import diagnose_report
 
 from runbook import diagnosis
 from runbook.report import evidence
 
-report_filters = load_module(FILTERS / "diagnose_report.py", "diagnose_report_schema")
+report_filters = diagnose_report
 
 ROW = {"name": "api", "state": "running", "since": "2026-03-01T10:00:00Z", "restarts": 0, "health": "healthy",
        "mount": "/", "size": "10G", "used": "9G", "avail": "1G", "use_pct": 90, "pid": 1, "user": "root",

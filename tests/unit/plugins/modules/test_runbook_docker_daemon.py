@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loading import MODULES, load_module
+from ansible_collections.runbook.ops.plugins.modules import runbook_docker_daemon
 
-ROLE = Path(__file__).resolve().parent.parent / "roles" / "docker_log_limits"
-daemon = load_module(MODULES / "runbook_docker_daemon.py", "runbook_docker_daemon")
+ROLE = Path(__file__).resolve().parents[4] / "roles" / "docker_log_limits"
+daemon = runbook_docker_daemon
 
 TEST_IMAGE_CONFIG = {"bridge": "none", "iptables": False, "log-driver": "json-file"}
 

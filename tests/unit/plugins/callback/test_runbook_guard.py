@@ -25,7 +25,7 @@ import pytest
 
 from runbook.pywarnings import without_warnings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]
 BIN = Path(sys.executable).parent
 PLAYBOOK = str(BIN / "ansible-playbook")
 HOST = "guard-target"

@@ -30,7 +30,7 @@ from runbook.events import read_events, task_result
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HOSTS = ("fleet-1", "fleet-2", "fleet-3", "fleet-4")
 API = "backend-api-1"

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loading import MODULES, load_module
+from ansible_collections.runbook.ops.plugins.modules import runbook_release
+from loading import MODULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]
 from ansible_collections.runbook.ops.plugins.module_utils import runbook_run_lock as lock  # noqa: E402
 
-release = load_module(MODULES / "runbook_release.py")
+release = runbook_release
 
 
 def take(state_dir: Path, seen_seq: int) -> dict | None:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Notifications and the report's evidence through the CLI against a real test host.
 
-Needs a prepared host in group app_servers (see tests/test_integration_outage.py):
+Needs a prepared host in group app_servers (see tests/integration/test_outage.py):
 RUNBOOK_TEST_INVENTORY (the test skips when unset) and RUNBOOK_TEST_HOST.
 The webhook is a local receiver on 127.0.0.1 in this process.
 """

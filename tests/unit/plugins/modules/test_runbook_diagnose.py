@@ -29,13 +29,14 @@ from ansible_collections.runbook.ops.plugins.module_utils import runbook_times a
 from ansible_collections.runbook.ops.plugins.module_utils import runbook_usage as usage
 from ansible_collections.runbook.ops.plugins.module_utils import runbook_x509 as x509
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import Commands
-from loading import FILTERS, MODULES, load_module
+from ansible_collections.runbook.ops.plugins.filter import diagnose_report
+from ansible_collections.runbook.ops.plugins.modules import runbook_diagnose
 
-ROLE = Path(__file__).resolve().parent.parent / "roles" / "diagnose"
+ROLE = Path(__file__).resolve().parents[4] / "roles" / "diagnose"
 
 
-probe = load_module(MODULES / "runbook_diagnose.py", "runbook_diagnose")
-report = load_module(FILTERS / "diagnose_report.py", "diagnose_report")
+probe = runbook_diagnose
+report = diagnose_report
 
 # df -P -k -T on a test host: its / is an overlay, Docker bind-mounts /etc/hosts,
 # the containers' root file systems are overlays under /var/lib/docker.

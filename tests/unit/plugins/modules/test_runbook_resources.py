@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loading import FILTERS, MODULES, load_module
+from ansible_collections.runbook.ops.plugins.filter import resources_relief_lines
+from ansible_collections.runbook.ops.plugins.modules import runbook_resources
 
-ROLE = Path(__file__).resolve().parent.parent / "roles" / "resources_relief"
+ROLE = Path(__file__).resolve().parents[4] / "roles" / "resources_relief"
 
 
-res = load_module(MODULES / "runbook_resources.py", "runbook_resources")
-lines = load_module(FILTERS / "resources_relief_lines.py", "resources_relief_lines")
+res = runbook_resources
+lines = resources_relief_lines
 
 # docker stats --no-stream --format json on a test host (Docker 26), api holding 217 MiB of a 256 MiB limit.
 STATS = [

@@ -5,7 +5,7 @@ Builds the wheel from a copy of the sources (as `pip wheel` would from a clone),
 installs it into a new venv under tmp_path with the package index (pip's cache
 makes a repeat quick), then, from a folder that is not the repository, runs
 `runbook list` and `runbook run outage` against the prepared test host
-(RUNBOOK_TEST_INVENTORY / RUNBOOK_TEST_HOST, as in test_integration_outage.py).
+(RUNBOOK_TEST_INVENTORY / RUNBOOK_TEST_HOST, as in tests/integration/test_outage.py).
 The fresh venv has ansible-core but no collections of its own: the docker
 connection and the callbacks can only come from the ones shipped in the wheel.
 """
@@ -25,7 +25,7 @@ from hostutil import HEALTH, on_host
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "requirements.yml", "ansible.cfg",
            "tools/fetch_collections.py", "src/runbook", "playbooks", "roles", "collections")
 IN_WHEEL = ("runbook/_content/ansible.cfg", "runbook/_content/playbooks/outage.yml",

@@ -19,11 +19,11 @@ import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 
-from loading import PLUGINS, load_module
+from ansible_collections.runbook.ops.plugins.lookup import runbook_serial
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]
 PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
-LOOKUP = load_module(PLUGINS / "lookup" / "runbook_serial.py", "runbook_serial_lookup")
+LOOKUP = runbook_serial
 SERIAL_LINE = "{{ lookup('runbook.ops.runbook_serial', runbook_serial | default('')) }}"
 HOSTS = ("fleet-a", "fleet-b", "fleet-c", "fleet-d")
 

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from loading import FILTERS, MODULES, load_module
+from ansible_collections.runbook.ops.plugins.filter import disk_cleanup_df
+from ansible_collections.runbook.ops.plugins.modules import runbook_disk
 
-ROLE = Path(__file__).resolve().parent.parent / "roles" / "disk_cleanup"
+ROLE = Path(__file__).resolve().parents[4] / "roles" / "disk_cleanup"
 DAY = 86400
 
 
-disk = load_module(MODULES / "runbook_disk.py", "runbook_disk")
-filters = load_module(FILTERS / "disk_cleanup_df.py", "disk_cleanup_df")
+disk = runbook_disk
+filters = disk_cleanup_df
 
 NOW = 1_800_000_000
 

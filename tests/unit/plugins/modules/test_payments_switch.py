@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from loading import MODULES, load_module, module_command
+from ansible_collections.runbook.ops.plugins.modules import (database_check_probe, payments_switch_env,
+                                                             payments_switch_services)
+from loading import MODULES, module_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]
 PAYMENTS = MODULES / "payments_switch_env.py"
 DATABASE = MODULES / "database_check_probe.py"
 SECRET = "sk_test_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
@@ -70,14 +72,14 @@ def test_payments_reports_modes_never_values(env_file, tmp_path):
     ("whatever", "pk_test_y", False, "the keys' modes differ: STRIPE_SECRET_KEY is unknown, STRIPE_PUBLISHABLE_KEY is test"),
 ])
 def test_payments_key_findings(secret, publishable, consistent, finding):
-    mod = load_module(PAYMENTS)
+    mod = payments_switch_env
     values = {"STRIPE_SECRET_KEY": secret, "STRIPE_PUBLISHABLE_KEY": publishable}
     summary = mod.summarise(values, "ENABLE_STRIPE_PAYMENTS")
     assert (summary["keys_consistent"], summary["keys_finding"]) == (consistent, finding)
 
 
 def test_payments_switch_value_shown_only_when_a_plain_word():
-    mod = load_module(PAYMENTS)
+    mod = payments_switch_env
     assert mod.summarise({"ENABLE_STRIPE_PAYMENTS": " TRUE "}, "ENABLE_STRIPE_PAYMENTS")["enabled"] is True
     assert mod.summarise({"ENABLE_STRIPE_PAYMENTS": "sk_live_zzz"}, "ENABLE_STRIPE_PAYMENTS")["switch_value"] == "(other)"
     assert mod.summarise({}, "ENABLE_STRIPE_PAYMENTS")["switch_present"] is False
@@ -135,7 +137,7 @@ def test_database_without_url(tmp_path):
 
 
 def test_database_scrub_hides_the_password():
-    mod = load_module(DATABASE)
+    mod = database_check_probe
     assert mod.scrub(f"psql: error: password {PASSWORD} rejected\nmore", [PASSWORD]) == "psql: error: password ******** rejected"
 
 
@@ -144,7 +146,7 @@ SERVICES = MODULES / "payments_switch_services.py"
 
 def test_payments_services_reading_the_switch():
     """Every service on the .env (as compose prints it, uninterpolated) or carrying the switch is named."""
-    mod = load_module(SERVICES)
+    mod = payments_switch_services
     config = {"services": {
         "api": {"env_file": [{"path": "/srv/app/.env", "required": True}]},
         "worker": {"env_file": ["/srv/app/.env"]},
@@ -158,7 +160,7 @@ def test_payments_services_reading_the_switch():
 
 
 def test_payments_services_stale_and_not_running():
-    mod = load_module(SERVICES)
+    mod = payments_switch_services
     containers = [
         {"Service": "api", "ID": "a1", "State": "running"},
         {"Service": "worker", "ID": "w1", "State": "running"},
@@ -176,7 +178,7 @@ def test_payments_services_stale_and_not_running():
 
 
 def test_payments_services_parse_ps_both_formats():
-    mod = load_module(SERVICES)
+    mod = payments_switch_services
     assert mod.parse_ps('{"ID": "a"}\n{"ID": "b"}\n') == [{"ID": "a"}, {"ID": "b"}]
     assert mod.parse_ps('[{"ID": "a"}]') == [{"ID": "a"}]
     assert mod.parse_ps("") == []
