@@ -211,13 +211,13 @@ msg:
 import errno
 import os
 import pwd
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import (
-    BEAT_PID, GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, is_stale, new_token, read_owner,
+    GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, is_stale, new_token, read_owner,
     read_seq, remove_lock, start_heartbeat, take, write_owner)
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_processes import stop_heartbeat, stop_leftovers
 
 
 def acquire(module: AnsibleModule) -> dict:
@@ -265,71 +265,6 @@ def acquire(module: AnsibleModule) -> dict:
         held=False, holder=holder, created_state_dir=created)
 
 
-def ancestors() -> set:
-    """This process and its parents: they carry the token but are the release itself."""
-    pids = set()
-    pid = os.getpid()
-    while pid > 1 and pid not in pids:
-        pids.add(pid)
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                pid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-    return pids
-
-
-def run_processes(env_name: str, token: str) -> list:
-    """Processes on the host that still carry the run's token (leftovers of an interrupted run)."""
-    needle = ("%s=%s" % (env_name, token)).encode()
-    skip = ancestors()
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) in skip:
-            continue
-        try:
-            with open("/proc/%s/environ" % name, "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(name))
-        except OSError:
-            continue
-    return found
-
-
-def stop_leftovers(module: AnsibleModule) -> list:
-    """Wait for the run's leftover processes, then stop them (TERM, then KILL)."""
-    p = module.params
-    if not p["token"]:
-        return []
-    deadline = time.monotonic() + max(p["leftovers_wait"], 0)
-    leftovers = run_processes(p["env_name"], p["token"])
-    while leftovers and time.monotonic() < deadline:
-        time.sleep(1)
-        leftovers = run_processes(p["env_name"], p["token"])
-    stopped = list(leftovers)
-    if not leftovers:
-        return stopped
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in leftovers:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-        time.sleep(2 if sig == signal.SIGTERM else 0)
-        leftovers = run_processes(p["env_name"], p["token"])
-        if not leftovers:
-            break
-    return stopped
-
-
-def stop_heartbeat(lock: str) -> None:
-    try:
-        with open(os.path.join(lock, BEAT_PID)) as f:
-            os.kill(int(f.read().strip()), signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
-
-
 def release(module: AnsibleModule) -> dict:
     p = module.params
     state_dir = p["state_dir"]
@@ -346,7 +281,7 @@ def release(module: AnsibleModule) -> dict:
             why = "it is not this run's" if p["token"] else "it is not stale (its run may be alive)"
             return dict(held=False, released=False, holder=holder,
                         msg="left the lock alone, %s: %s" % (why, describe(holder, heartbeat_age(lock))))
-        stopped = stop_leftovers(module) if mine else []
+        stopped = stop_leftovers(p["env_name"], p["token"], p["leftovers_wait"]) if mine else []
         with Guard(state_dir):
             now_holder = read_owner(lock)
             if now_holder is not None and now_holder.get("token") == holder.get("token"):
