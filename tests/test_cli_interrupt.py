@@ -44,6 +44,14 @@ def running(pid: int) -> bool:
     return alive(pid) and start_time(pid) is not None
 
 
+def as_on_a_terminal() -> None:
+    """The CLI as an operator starts it: the signals at their defaults. A suite started in the
+    background (SIGINT ignored) or under nohup (SIGHUP ignored) would otherwise pass that on,
+    and the CLI rightly keeps ignoring what its caller ignores."""
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def wait_for_the_waiting_task(runs: Path, proc: subprocess.Popen[str], tmp_path: Path) -> int:
     """Block until the playbook sits in its wait_for task; ansible-playbook's pid (from the events)."""
     deadline = time.monotonic() + 60
@@ -75,7 +83,8 @@ def test_a_signal_stops_the_run_gives_the_lock_back_and_leaves_nothing_behind(
            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local")}
     proc = subprocess.Popen([sys.executable, "-m", "runbook", "run", "scenario", "-i", str(inventory),
                              "-e", "sleep_seconds=30", "-e", f"runbook_state_dir={state}"],
-                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=as_on_a_terminal)
     playbook_pid = wait_for_the_waiting_task(runs, proc, tmp_path)
     assert list(tmpdir.glob("runbook-*")), "the private folder exists while the playbook runs"
 
