@@ -679,9 +679,7 @@ def cmd_report(run_id: str) -> int:
 def cmd_report_incident(incident: str) -> int:
     path = incident_report.write(paths.runs_dir(), incident)
     sys.stdout.write(path.read_text(encoding="utf-8"))
-    if path.name.endswith(".generated.md"):
-        _warn([f"runbook: {path.with_name(path.name.replace('.generated.md', '.md'))} was edited inside its "
-               f"generated parts (or their markers are gone): left as it is, the fresh report is {path}"])
+    _warn([report.kept_note(path)])
     return ExitCode.OK
 
 

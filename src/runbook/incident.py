@@ -60,18 +60,7 @@ def write(runs_dir: Path, incident: str, redactor: Redactor | None = None) -> Pa
     runs = runs_of(runs_dir, incident)
     folder = runs_dir / FOLDER
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fresh = render(incident, runs, redactor or Redactor())
-    path = folder / f"{_file_name(incident)}.md"
-    text = fresh
-    if path.is_file():
-        merged = report.merge(path.read_text(encoding="utf-8", errors="replace"), fresh)
-        if merged is None:
-            path = folder / f"{_file_name(incident)}.generated.md"
-        else:
-            text = merged
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return report.write_kept(folder / f"{_file_name(incident)}.md", render(incident, runs, redactor or Redactor()))
 
 
 def render(incident: str, runs: list[IncidentRun], redactor: Redactor) -> str:

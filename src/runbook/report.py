@@ -29,7 +29,8 @@ from runbook.record import REPORT_FILE, RunRecord
 from runbook.recovery import HEALTH_ROLE, Recovery, seconds_text
 from runbook.redact import Redactor
 
-GENERATED_FILE = "report.generated.md"
+GENERATED_SUFFIX = ".generated.md"
+GENERATED_FILE = "report" + GENERATED_SUFFIX
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 TODO = "_To be filled in._"
 INCIDENT, DRY_RUN, DIAGNOSIS = "incident", "dry_run", "diagnosis"
@@ -112,13 +113,18 @@ def write_report(run_dir: Path, record: RunRecord, facts: RunFacts | None = None
                  redactor: Redactor | None = None) -> Path:
     """(Re)write the report; returns the file written: report.md, or report.generated.md beside an edited one."""
     facts = facts or read_facts(run_dir, record.published)
-    fresh = render(record, facts, redactor or Redactor())
-    path = run_dir / REPORT_FILE
+    return write_kept(run_dir / REPORT_FILE, render(record, facts, redactor or Redactor()))
+
+
+def write_kept(path: Path, fresh: str) -> Path:
+    """Write a report whose generated parts are rewritten and whose human parts are kept: into
+    `path` when it is new or only its generated parts changed, else into NAME.generated.md
+    beside it (a person edited inside a generated part). Returns the file written."""
     text = fresh
     if path.is_file():
         merged = merge(path.read_text(encoding="utf-8", errors="replace"), fresh)
         if merged is None:
-            path = run_dir / GENERATED_FILE
+            path = path.with_name(path.stem + GENERATED_SUFFIX)
         else:
             text = merged
     path.write_text(text, encoding="utf-8")
@@ -127,10 +133,11 @@ def write_report(run_dir: Path, record: RunRecord, facts: RunFacts | None = None
 
 
 def kept_note(path: Path) -> str:
-    """The one line to print when report.md was left alone, else ""."""
-    if path.name != GENERATED_FILE:
+    """The one line to print when the report was left alone (`path` is the fresh one beside it), else ""."""
+    if not path.name.endswith(GENERATED_SUFFIX):
         return ""
-    return (f"runbook: {REPORT_FILE} was edited inside its generated parts (or their markers are gone): "
+    kept = path.name[: -len(GENERATED_SUFFIX)] + ".md"
+    return (f"runbook: {kept} was edited inside its generated parts (or their markers are gone): "
             f"left as it is, the fresh report is {path}")
 
 
