@@ -26,12 +26,8 @@ description:
   - The module only reads, and never reports a change. Run it as root to see other users' processes.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it reports the same in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: linux
     details: Reads C(/proc).

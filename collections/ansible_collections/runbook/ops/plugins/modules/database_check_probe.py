@@ -32,12 +32,10 @@ requirements:
     module reports the variables and says what to install.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
   check_mode:
-    support: full
     details: The module only reads; it tests the database the same way in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -27,12 +27,8 @@ description:
   - No secret value leaves the host. The module only reads, and never reports a change.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it reports the same in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -33,12 +33,8 @@ requirements:
   - The C(docker) CLI with the compose plugin on the host.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it reports the same in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

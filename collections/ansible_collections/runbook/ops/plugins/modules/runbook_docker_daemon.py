@@ -39,12 +39,8 @@ description:
   - The module only reads; the role writes the file from RV(merged). It never reports a change.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it reports the same in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: linux
     details: Reads the engine's start time from C(/proc).

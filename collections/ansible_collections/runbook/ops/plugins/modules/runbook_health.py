@@ -25,12 +25,10 @@ description:
   - The module only reads, and never reports a change.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
   check_mode:
-    support: full
     details: The module only reads; it polls the same way in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -33,12 +33,10 @@ requirements:
   - The C(docker) CLI with the compose plugin, and C(ps), on the host.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.ops.read_only
 attributes:
   check_mode:
-    support: full
     details: The module only reads; it samples the same way in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: linux
 options:
