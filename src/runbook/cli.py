@@ -198,7 +198,7 @@ def _main(argv: list[str]) -> int:
         if args.command == "run" and args.help:
             return cmd_run_help(_commands(parser)["run"], args.scenario)
         if args.command == "completion":
-            print(completion.bash_script(parser, _commands(parser)), end="")
+            print(completion.bash_script(_commands(parser)), end="")
             return ExitCode.OK
         if args.command == "list":
             return cmd_list(args.json)
@@ -324,10 +324,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
-        return _run(args, request, given, runs, redactor, progress, interrupt)
+        return _run(args, request, runs, redactor, progress, interrupt)
 
 
-def _run(args: argparse.Namespace, request: RunRequest, given: dict[str, Any], runs: Path,
+def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
          redactor: Redactor, progress: Progress, interrupt: Interrupt) -> int:
     """Run the playbook under a fresh run record; finish the record, the report and the summary."""
     scenario = request.scenario

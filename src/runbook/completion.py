@@ -46,7 +46,7 @@ def _valued(parser: argparse.ArgumentParser) -> list[str]:
                   if action.nargs != 0 for option in action.option_strings)
 
 
-def bash_script(parser: argparse.ArgumentParser, commands: dict[str, argparse.ArgumentParser]) -> str:
+def bash_script(commands: dict[str, argparse.ArgumentParser]) -> str:
     """The bash completion script: `eval "$(runbook completion bash)"` or save it under bash-completion's dir."""
     per_command = "\n".join(f'        {name}) opts="{" ".join(_options(sub))}" ;;' for name, sub in commands.items())
     valued = "|".join(sorted({option for sub in commands.values() for option in _valued(sub)}))
