@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,23 @@ def test_a_check_run_through_the_cli_writes_a_dry_run_record(project: Path, runs
     report = next(path for path in runs.iterdir() if path.is_dir()) / "report.md"
     text = report.read_text()
     assert text.startswith("# Dry run: Test scenario\n") and "Severity: P1" not in text
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="needs an ssh client")
+@pytest.mark.parametrize("scenario", ["diagnose", "outage"])
+def test_an_unreachable_host_shows_the_connection_error_not_no_log(
+        scenario: str, runs: Path, unreachable_inventory: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The diagnosis hides its raw output (no_log), never the reason a host cannot be reached."""
+    monkeypatch.delenv("RUNBOOK_PROJECT_DIR", raising=False)  # this repository's own playbooks
+    monkeypatch.delenv("ANSIBLE_CONFIG", raising=False)
+    monkeypatch.chdir(runs.parent)
+    assert main(["run", scenario, "-i", str(unreachable_inventory), "--yes"]) == 3
+    out = capsys.readouterr().out
+    assert "ghost" in out and "unreachable" in out, out
+    reasons = [line for line in out.splitlines()
+               if "unreachable" in line and ("Connection refused" in line or "Failed to connect" in line)]
+    assert reasons, out
+    folder = next(path for path in runs.iterdir() if path.is_dir())
+    report = (folder / "report.md").read_text()
+    assert "Connection refused" in report or "Failed to connect" in report, report
