@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from runbook import paths
+from runbook import paths, runner
 from runbook.errors import BadInput
 from runbook.runner import envvars
 
@@ -76,3 +77,40 @@ def test_a_work_tree_puts_its_own_collection_first(monkeypatch: pytest.MonkeyPat
 
 def test_a_folder_without_collections_leaves_the_path_alone(tmp_path: Path) -> None:
     assert "ANSIBLE_COLLECTIONS_PATH" not in envvars(tmp_path)
+
+
+def make_collections(root: Path, *names: str) -> Path:
+    for name in names:
+        namespace, collection = name.split(".")
+        (root / "ansible_collections" / namespace / collection).mkdir(parents=True)
+    return root
+
+
+def test_a_project_elsewhere_also_uses_the_collections_the_installed_package_ships(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RUNBOOK_PROJECT_DIR at a clone: the clone holds runbook.ops only, the wheel community.docker."""
+    monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATH", raising=False)
+    clone = tmp_path / "clone"
+    make_collections(clone / "collections", "runbook.ops")
+    installed = make_collections(tmp_path / "site" / "runbook" / "_content" / "collections",
+                                 "runbook.ops", "community.docker")
+    path = runner.collections_path(clone, None, installed).split(os.pathsep)
+    assert path[:2] == [str(clone / "collections"), str(installed)]
+    assert path[2:] == ["~/.ansible/collections", "/usr/share/ansible/collections"]
+    # the user's configured folders still follow
+    mine = runner.collections_path(clone, "/opt/team/collections", installed).split(os.pathsep)
+    assert mine == [str(clone / "collections"), str(installed), "/opt/team/collections"]
+
+
+def test_the_installed_package_itself_is_not_listed_twice(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATH", raising=False)
+    content = tmp_path / "runbook" / "_content"
+    make_collections(content / "collections", "runbook.ops", "community.docker")
+    path = runner.collections_path(content, None, content / "collections").split(os.pathsep)
+    assert path == [str(content / "collections"), "~/.ansible/collections", "/usr/share/ansible/collections"]
+    # a work tree with no wheel installed: nothing added
+    tree = tmp_path / "tree"
+    make_collections(tree / "collections", "runbook.ops")
+    assert runner.collections_path(tree, None, tmp_path / "absent").split(os.pathsep)[:2] == [
+        str(tree / "collections"), "~/.ansible/collections"]

@@ -24,7 +24,7 @@ def project_dir() -> Path:
             raise BadInput(f"no playbooks/ directory in {root} (RUNBOOK_PROJECT_DIR)")
         return root
     package = Path(__file__).resolve().parent
-    for root in (package.parents[1], package / "_content"):
+    for root in (package.parents[1], shipped_content()):
         if (root / "playbooks").is_dir():
             return root
     raise BadInput(
@@ -32,6 +32,11 @@ def project_dir() -> Path:
         f"package ({package / '_content'}); reinstall runbook from its wheel, or set "
         "RUNBOOK_PROJECT_DIR to the project root"
     )
+
+
+def shipped_content() -> Path:
+    """Where an installed wheel keeps its playbooks, roles and collections (runbook/_content)."""
+    return Path(__file__).resolve().parent / "_content"
 
 
 def runs_dir() -> Path:

@@ -22,7 +22,7 @@ from typing import Any
 
 import ansible_runner
 
-from runbook import ansible_config
+from runbook import ansible_config, paths
 from runbook.catalog import Scenario
 from runbook.errors import ExitCode
 from runbook.events import is_stats, published_of, stats_of, task_result
@@ -190,15 +190,22 @@ def _users(config: ansible_config.EffectiveConfig, key: str) -> str | None:
     return config.value(ansible_config.DEFAULTS, key) if config.layered else None
 
 
-def collections_path(project: Path, configured: str | None = None) -> str | None:
+def collections_path(project: Path, configured: str | None = None,
+                     installed: Path | None = None) -> str | None:
     """The project's collections (runbook.ops; in an installed wheel also the ones it ships,
-    runbook/_content/collections) first, then the configured ones (the user's, merged), else
-    the usual ones; None without that folder."""
+    runbook/_content/collections) first, then the ones the installed package ships when the
+    project is another folder (RUNBOOK_PROJECT_DIR at a clone: its playbooks need
+    community.docker and ansible.posix, which a clone does not hold), then the configured ones
+    (the user's, merged), else the usual ones; None without the project's folder."""
     shipped = project / "collections"
     if not (shipped / "ansible_collections").is_dir():
         return None
+    if installed is None:
+        installed = paths.shipped_content() / "collections"
     usual = configured or os.environ.get("ANSIBLE_COLLECTIONS_PATH") or \
         "~/.ansible/collections:/usr/share/ansible/collections"
+    if (installed / "ansible_collections").is_dir() and installed.resolve() != shipped.resolve():
+        usual = ansible_config.merge_list(str(installed), usual, os.pathsep)
     return ansible_config.merge_list(str(shipped), usual, os.pathsep)
 
 

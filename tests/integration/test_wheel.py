@@ -126,3 +126,18 @@ def test_installed_wheel_recovers_an_outage(installed: Path, elsewhere: Path,
     # ansible-playbook ran the playbook shipped in the installed package
     command = json.loads((folder / "command").read_text())
     assert command["cwd"].startswith(str(installed.parent)) and command["cwd"].endswith("runbook/_content")
+
+
+def test_installed_wheel_runs_a_clone_given_by_runbook_project_dir(installed: Path, elsewhere: Path,
+                                                                  test_host: tuple[str, str]) -> None:
+    """A clone holds runbook.ops only: community.docker (the test host's connection) comes from the wheel."""
+    inventory, _container = test_host
+    clone = installed.parents[1] / "source"  # the sources the wheel was built from, laid out as a clone
+    assert not (clone / "collections" / "ansible_collections" / "community").exists()
+    runs = elsewhere / "runs"
+    result = run(installed / "runbook", "run", "diagnose", "-i", inventory, cwd=elsewhere,
+                 env=clean_env(RUNBOOK_RUNS_DIR=str(runs), RUNBOOK_PROJECT_DIR=str(clone)), timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (folder,) = [path for path in runs.iterdir() if path.is_dir()]
+    command = json.loads((folder / "command").read_text())
+    assert Path(command["cwd"]) == clone.resolve()
