@@ -130,18 +130,23 @@ def test_a_comma_host_list_is_an_inventory(project: Path, runs: Path, tmp_path: 
 
 
 @pytest.mark.parametrize(("content", "said"), [
-    ("app_servers:\n  hosts:\n    a: {\n", "ansible-playbook said: Failed to parse inventory with 'auto' plugin: YAML parsing failed"),
+    ("app_servers:\n  hosts:\n    a: {\n",
+     "ansible-playbook said: unable to parse {path}: Failed to parse inventory with 'auto' plugin: YAML parsing failed"),
     ("others:\n  hosts:\n    b:\n", "ansible-playbook said: Could not match supplied host pattern, ignoring: app_servers"),
 ], ids=["broken-yaml", "no-app-servers"])
 def test_an_inventory_that_gives_no_host_says_why(content: str, said: str, project: Path, runs: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """Ansible's own reason, not one message for every inventory mistake."""
+    """Ansible's own reason and the path tried, not one message for every inventory mistake; the record stays."""
     broken = tmp_path / "team.yml"
     broken.write_text(content)
     assert main(["run", "scenario", "-i", str(broken)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("runbook: error: the inventory matched no host for scenario") and err.count("\n") == 1
-    assert said in err, err
+    assert f"(it acts on hosts: app_servers; inventory: {broken}); " in err, err
+    assert said.format(path=broken) in err, err
+    record = only_record(runs)
+    assert record["result"] == "error" and record["exit_code"] == 2
+    assert err.rstrip().endswith(f"record: {runs / record['run_id']}")
 
 
 def test_a_value_with_blanks_stays_one_value(project: Path, runs: Path, inventory: Path,

@@ -151,12 +151,29 @@ def test_usage_errors_are_one_line_exit_2(project: Path, capsys: pytest.CaptureF
     assert err.startswith("runbook: error: ") and err.count("\n") == 1
 
 
-def test_limit_matching_no_host_exits_2_without_a_record(
+def test_limit_matching_no_host_exits_2_keeping_the_record_without_a_report(
     project: Path, runs: Path, inventory: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["run", "scenario", "-i", str(inventory), "-l", "nosuchhost"]) == 2
-    assert "matched no host" in capsys.readouterr().err
-    assert run_folders(runs) == []
+    err = capsys.readouterr().err
+    folder = only_run(runs)
+    assert err == (f"runbook: error: limit 'nosuchhost' matched no host for scenario (it acts on hosts: "
+                   f"app_servers; inventory: {inventory}); ansible-playbook said: Could not match supplied host "
+                   f"pattern, ignoring: nosuchhost; record: {folder}\n")
+    record = json.loads((folder / "run.json").read_text())
+    assert record["result"] == "error" and record["exit_code"] == 2 and record["hosts"] == []
+    assert (folder / "stdout").is_file() and not (folder / "report.md").exists()
+
+
+def test_a_missing_default_inventory_is_named(project: Path, runs: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "ansible.cfg").write_text((project / "ansible.cfg").read_text().replace(
+        "[defaults]", "[defaults]\ninventory = inventory/production.yml", 1))
+    assert main(["run", "scenario"]) == 2
+    err = capsys.readouterr().err
+    default = project / "inventory" / "production.yml"
+    assert (f"inventory: {default} (ansible.cfg's inventory; give yours with -i)); "
+            f"ansible-playbook said: {default} does not exist;") in err, err
 
 
 def test_failure_on_a_host_exits_1(

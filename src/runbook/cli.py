@@ -29,8 +29,8 @@ from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
                              ReleaseRequest, append_log, release_lock)
-from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, no_hosts_reason,
-                            output_tail, vault_failure)
+from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, inventory_tried,
+                            no_hosts_reason, output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
@@ -349,14 +349,15 @@ def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
     record.save(run_dir, rec)  # the run folder was scrubbed: lock_token readable again (for unlock-stale)
     interrupt.flush()
 
-    if outcome.no_hosts:
+    if outcome.no_hosts:  # bad input: the record is kept (Ansible's own words are in its stdout), no report
         reason = no_hosts_reason(run_dir)
-        record.discard(run_dir)
         rec.finish("error", ExitCode.BAD_INPUT)
+        _save(run_dir, rec, redactor)
         _warn(announcer.finish(rec, what="no host matched, nothing ran"))
         where = f"limit {request.limit!r}" if request.limit else "the inventory"
         said = f"; ansible-playbook said: {redactor.text(reason)}" if reason else ""
-        raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts}){said}")
+        raise BadInput(f"{where} matched no host for {scenario.name} (it acts on hosts: {scenario.hosts}; "
+                       f"inventory: {redactor.text(inventory_tried(request))}){said}; record: {run_dir}")
     vault_said = vault_failure(outcome, run_dir)
     if vault_said:  # a controller-side mistake, nothing changed: bad input, no incident record
         record.discard(run_dir)

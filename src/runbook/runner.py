@@ -343,23 +343,46 @@ def vault_failure(outcome: RunOutcome, run_dir: Path) -> str:
 # What ansible-playbook warns when an inventory gives no host, most telling first.
 _INVENTORY_REASONS = (
     re.compile(r"Failed to parse inventory with '[^']+' plugin: .*|Failed to parse .* with .* plugin.*"),
-    re.compile(r"Unable to parse .* as an inventory source"),
     re.compile(r"Could not match supplied host pattern, ignoring: .*"),
 )
+_UNPARSED = re.compile(r"Unable to parse (?P<path>.*) as an inventory source")
+_ORIGIN = re.compile(r"Origin: (?P<where>/\S+)")
 
 
 def no_hosts_reason(run_dir: Path) -> str:
-    """Ansible's own words for why nothing matched (a parse error and the path tried first), or ""."""
+    """Ansible's own words for why nothing matched: the source it could not parse and why
+    (with the line it stopped at), a source that does not exist, else that the pattern matched
+    nothing; or ""."""
     try:
         text = (run_dir / "stdout").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
     lines = [line.strip().removeprefix("[WARNING]:").strip() for line in text.splitlines()]
-    for pattern in _INVENTORY_REASONS:
-        for line in lines:
-            if pattern.fullmatch(line):
-                return line[:300]
-    return ""
+    unparsed = [match["path"] for match in map(_UNPARSED.fullmatch, lines) if match]
+    missing = [path for path in unparsed if not Path(path).exists()]
+    unparsed = [path for path in unparsed if path not in missing]
+    said = [f"{path} does not exist" for path in missing]
+    failure = next((line[:300] for line in lines if _INVENTORY_REASONS[0].fullmatch(line)), "")
+    if unparsed:
+        origin = next((match["where"] for match in map(_ORIGIN.match, lines) if match), "")
+        where = f" (at {origin})" if origin.split(":")[0] in unparsed else ""
+        said.append(f"unable to parse {', '.join(unparsed)}" + (f": {failure}{where}" if failure else ""))
+    if not said:
+        said = [line[:300] for line in lines if _INVENTORY_REASONS[1].fullmatch(line)][:1]
+    return "; ".join(said)
+
+
+def inventory_tried(request: RunRequest) -> str:
+    """The inventory sources this run gave ansible-playbook, as an operator names them."""
+    if request.inventory:
+        return ", ".join(request.inventory)
+    given = os.environ.get("ANSIBLE_INVENTORY")
+    if given:
+        return f"{given} (ANSIBLE_INVENTORY)"
+    configured = ansible_config.current(request.project).value(ansible_config.DEFAULTS, "inventory")
+    if configured:
+        return f"{configured} (ansible.cfg's inventory; give yours with -i)"
+    return "none (give one with -i)"
 
 
 def _clean_run_dir(run_dir: Path, redactor: Redactor) -> None:
