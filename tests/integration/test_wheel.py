@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Install anywhere: the built wheel, in a fresh venv outside the repository.
 
-Builds the wheel from a copy of the sources (as `pip wheel` would from a clone),
-installs it into a new venv under tmp_path with the package index (pip's cache
-makes a repeat quick), then, from a folder that is not the repository, runs
+The wheel is built and installed once per run (tests/wheelutil.py, the `installed`
+fixture of tests/integration/conftest.py); from a folder that is not the repository, runs
 `runbook list` and `runbook run outage` against the prepared test host
 (RUNBOOK_TEST_INVENTORY / RUNBOOK_TEST_HOST, as in tests/integration/test_outage.py).
 The fresh venv has ansible-core but no collections of its own: the docker
@@ -14,80 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from hostutil import HEALTH, on_host
+from wheelutil import clean_env, run
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "requirements.yml", "ansible.cfg",
-           "tools/fetch_collections.py", "src/runbook", "playbooks", "roles", "collections")
-IN_WHEEL = ("runbook/_content/ansible.cfg", "runbook/_content/playbooks/outage.yml",
-            "runbook/_content/playbooks/internal/release_lock.yml",
-            "runbook/_content/playbooks/callback_plugins/runbook_guard.py",
-            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/modules/runbook_lock.py",
-            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/filter/runbook_redact.py",
-            "runbook/_content/collections/ansible_collections/runbook/ops/plugins/callback/runbook_guard.py",
-            "runbook/_content/collections/ansible_collections/community/docker/MANIFEST.json",
-            "runbook/_content/collections/ansible_collections/ansible/posix/MANIFEST.json")
-
-
-def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None,
-        timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(part) for part in command], cwd=cwd, env=env, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without anything pointing back at the repository or its venv."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("RUNBOOK_PROJECT_DIR", "PYTHONPATH", "VIRTUAL_ENV", "ANSIBLE_CONFIG",
-                          "ANSIBLE_ROLES_PATH", "ANSIBLE_COLLECTIONS_PATH")}
-    env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep)
-                                  if not part.startswith(str(ROOT)))
-    env.update(extra)
-    return env
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin/ folder of a fresh venv holding the wheel built from this work tree."""
-    base = tmp_path_factory.mktemp("wheel")
-    source = base / "source"
-    for name in SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
-    env = clean_env()
-    bundle = next((ROOT / ".cache" / "wheels").glob("ansible-*.whl"), None)
-    if bundle is not None:  # `make venv` kept it: no second download
-        env["RUNBOOK_ANSIBLE_WHEEL"] = str(bundle)
-    built = run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", base / "dist", source,
-                cwd=base, env=env)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    (wheel,) = (base / "dist").glob("runbook_incident-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    missing = [name for name in IN_WHEEL if name not in names]
-    assert not missing, f"not in {wheel.name}: {missing}"
-
-    venv = base / "venv"
-    made = run(sys.executable, "-m", "venv", venv, cwd=base, env=clean_env())
-    assert made.returncode == 0, made.stderr
-    done = run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", wheel, cwd=base, env=clean_env())
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    site = run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
-               cwd=base, env=clean_env()).stdout.strip()
-    assert not (Path(site) / "ansible_collections").exists(), "the venv has collections besides the wheel's"
-    return venv / "bin"
 
 
 @pytest.fixture
