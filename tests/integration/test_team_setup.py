@@ -44,7 +44,7 @@ VAULT_PASSWORD = "team-vault-Pl4nted"
 SUDO_LOG = f"/var/log/sudo-{USER}.log"
 
 
-def testhost(*args: str) -> None:
+def manage_host(*args: str) -> None:
     subprocess.run([sys.executable, "testbed/testhost.py", *args], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, timeout=300)
 
@@ -57,7 +57,7 @@ def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("team-host")
     inventory = folder / "host.yml"
     try:
-        testhost("up", HOST, str(inventory))
+        manage_host("up", HOST, str(inventory))
         laid = subprocess.run([BIN / "ansible-playbook", "-i", inventory, "testbed/fixture/site.yml",
                                "-e", f"app_repo_dir={REPO}", "-e", f"app_compose_dir={COMPOSE}"],
                               cwd=ROOT, text=True, capture_output=True, timeout=900)
@@ -83,7 +83,7 @@ def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         (entry,) = yaml.safe_load(inventory.read_text())["app_servers"]["hosts"].items()
         yield {entry[0]: entry[1]}
     finally:
-        testhost("down", HOST)
+        manage_host("down", HOST)
 
 
 def vault(*args: str, secret_file: Path, cwd: Path) -> str:
