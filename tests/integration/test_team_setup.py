@@ -86,8 +86,9 @@ def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         manage_host("down", HOST)
 
 
-def vault(*args: str, secret_file: Path, cwd: Path) -> str:
-    done = subprocess.run([BIN / "ansible-vault", *args, "--vault-password-file", secret_file], cwd=cwd,
+def vault(*args: str, cwd: Path) -> str:
+    """ansible-vault in the team's folder: its ansible.cfg names the password file."""
+    done = subprocess.run([BIN / "ansible-vault", *args], cwd=cwd,
                           text=True, capture_output=True, timeout=120, env=clean_env())
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -111,8 +112,7 @@ def team_folder(team_host: dict, tmp_path: Path) -> Path:
         become = True
         become_method = sudo
         """))
-    become = vault("encrypt_string", BECOME_PASSWORD, "--name", "ansible_become_password",
-                   secret_file=secret, cwd=folder)
+    become = vault("encrypt_string", BECOME_PASSWORD, "--name", "ansible_become_password", cwd=folder)
     # the group's vars: where the app is, its service's name and the vaulted sudo password
     hosts = yaml.safe_dump({"app_servers": {"hosts": team_host,
                                             "vars": {"app_repo_dir": REPO, "app_service": "web"}}},
@@ -122,7 +122,7 @@ def team_folder(team_host: dict, tmp_path: Path) -> Path:
     assert yaml.safe_load(hosts.replace("!vault", ""))["app_servers"]["vars"]["ansible_become_password"]
     assert BECOME_PASSWORD not in hosts
     (folder / "shop.yml").write_text(f"app_compose_dir: {COMPOSE}\n")
-    vault("encrypt", "shop.yml", secret_file=secret, cwd=folder)
+    vault("encrypt", "shop.yml", cwd=folder)
     assert (folder / "shop.yml").read_text().startswith("$ANSIBLE_VAULT")
     return folder
 
