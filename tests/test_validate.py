@@ -392,3 +392,10 @@ def test_malformed_tag_lists_are_refused(raw: str) -> None:
 def test_skipping_always_is_refused_it_holds_the_input_checks_and_the_lock(scenario: Scenario) -> None:
     with pytest.raises(BadInput, match="--skip-tags always would skip the input checks and the run lock"):
         check_tags(scenario, ["diagnose,always"], "--skip-tags")
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("app_servce", "app_service"), ("app_webhok_path", "app_webhook_path"),
+                                             ("app_ngnix_site", "app_nginx_site")])
+def test_a_mistyped_layout_variable_gets_a_did_you_mean(typo: str, meant: str) -> None:
+    with pytest.raises(BadInput, match=f"does not accept -e {typo}; did you mean {meant}\\?"):
+        check_extra_vars(SCENARIO, {typo: "x"})

@@ -23,7 +23,7 @@ description:
   - Runs C(nginx -T) and splits its output at the C(# configuration file PATH:) lines nginx prints before each file.
   - Finds the C(server) blocks whose C(server_name) matches O(domain) the way nginx chooses a server. An exact name
     first, then a leading wildcard (C(*.example.com), C(.example.com)), then a trailing wildcard (C(www.example.*)), then
-    a regular expression (C(~^api\\.)). The file holding the best match is the site.
+    a regular expression (C(~^api\.)). The file holding the best match is the site.
   - Fails with one line, naming the domain and the files and names searched, when no server block serves the domain,
     or when the best match is in several files (set the site file yourself then).
   - The module only reads, and never reports a change. It needs to run as root, as C(nginx -T) does.
