@@ -440,3 +440,18 @@ def test_hosts_a_failed_batch_never_reached_are_listed(tmp_path: Path) -> None:
     assert "`runbook_play_hosts`" not in text  # not repeated in the published-values table
     record = outage_record(run_dir, published={"runbook_play_hosts": ["web1"]})
     assert "Not reached" not in write_report(run_dir, record).read_text()
+
+
+def test_an_unverified_change_is_said_in_the_summary_and_the_step_summary(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    write_events(run_dir, [])
+    published = {"payments": {"mode": "off", "verification": "unverified", "webhook_status": 200},
+                 "database": {"verification": "checked"}}
+    record = outage_record(run_dir, published=published)
+    text = write_report(run_dir, record).read_text()
+    summary_part = text.split("## Summary")[1].split("\n## ")[0]
+    assert "Unverified: payments (done, but no answer of the app showed it" in summary_part
+    assert "### runbook outage: " in step_summary(record, read_facts(run_dir, published), run_dir / "report.md")
+    assert ", unverified: payments" in step_summary(record, read_facts(run_dir, published), run_dir / "report.md")
+    verified = outage_record(run_dir, published={"payments": {"verification": "verified"}})
+    assert "Unverified" not in write_report(run_dir, verified).read_text()

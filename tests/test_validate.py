@@ -93,9 +93,31 @@ def test_bad_values_fail_with_one_clear_line(given: dict[str, str], message: str
 
 
 def test_every_contract_variable_is_accepted() -> None:
-    assert len(CONTRACT_VARS) == 11
-    given = {name: "25%" if name == "runbook_serial" else "x" for name in CONTRACT_VARS}
+    assert len(CONTRACT_VARS) == 15
+    layout = {"app_webhook_path": "/hooks/pay", "app_nginx_site": "/etc/nginx/conf.d/app.conf"}
+    given = {name: "25%" if name == "runbook_serial" else layout.get(name, "x") for name in CONTRACT_VARS}
     assert check_extra_vars(SCENARIO, given) == given
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "what"),
+    [
+        ("app_service", "my api", "a compose service name"),
+        ("app_service", "-api", "a compose service name"),
+        ("app_payments_switch", "PAYMENTS-ON", "an environment variable name"),
+        ("app_payments_switch", "1PAY", "an environment variable name"),
+        ("app_webhook_path", "webhooks/stripe", "a URL path starting with /"),
+        ("app_webhook_path", "/hooks/a b", "a URL path starting with /"),
+        ("app_nginx_site", "sites-available/api", "an absolute file path"),
+        ("app_nginx_site", "/etc/nginx/sites-available/", "an absolute file path"),
+    ],
+)
+def test_layout_variables_have_their_shape(name: str, value: str, what: str) -> None:
+    with pytest.raises(BadInput, match=f"-e {name}=.* is not accepted: give {what}"):
+        check_extra_vars(SCENARIO, {name: value})
+    good = {"app_service": "backend_web.1", "app_payments_switch": "PAYMENTS_ENABLED",
+            "app_webhook_path": "/api/v1/stripe/webhook", "app_nginx_site": "/etc/nginx/sites-enabled/shop.conf"}
+    assert check_extra_vars(SCENARIO, {name: good[name]}) == {name: good[name]}
 
 
 def test_a_rejected_secret_value_is_not_echoed() -> None:
@@ -370,3 +392,10 @@ def test_malformed_tag_lists_are_refused(raw: str) -> None:
 def test_skipping_always_is_refused_it_holds_the_input_checks_and_the_lock(scenario: Scenario) -> None:
     with pytest.raises(BadInput, match="--skip-tags always would skip the input checks and the run lock"):
         check_tags(scenario, ["diagnose,always"], "--skip-tags")
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("app_servce", "app_service"), ("app_webhok_path", "app_webhook_path"),
+                                             ("app_ngnix_site", "app_nginx_site")])
+def test_a_mistyped_layout_variable_gets_a_did_you_mean(typo: str, meant: str) -> None:
+    with pytest.raises(BadInput, match=f"does not accept -e {typo}; did you mean {meant}\\?"):
+        check_extra_vars(SCENARIO, {typo: "x"})

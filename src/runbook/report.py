@@ -342,8 +342,22 @@ def summary(record: RunRecord) -> str:
         f"`runbook` ran the playbook for runbook section {record.section} ({record.title}){mode} "
         f"on {hosts}{who}. {result_text(record)} after {format_duration(record.duration)}: "
         f"{totals['ok']} ok, {totals['changed']} changed, {totals['failures']} failed, "
-        f"{totals['dark']} unreachable, {totals['skipped']} skipped."
+        f"{totals['dark']} unreachable, {totals['skipped']} skipped.{unverified_text(record.published)}"
     )
+
+
+def unverified(published: dict[str, Any]) -> list[str]:
+    """The published values (payments, database) whose role could not verify its work from the app's answers."""
+    return sorted(key for key, value in published.items()
+                  if isinstance(value, dict) and value.get("verification") == "unverified")
+
+
+def unverified_text(published: dict[str, Any]) -> str:
+    names = unverified(published)
+    if not names:
+        return ""
+    return (f" Unverified: {', '.join(names)} (done, but no answer of the app showed it; "
+            "see the values below and check by hand).")
 
 
 def timeline(record: RunRecord, steps: list[Step]) -> list[str]:
@@ -510,7 +524,8 @@ def resolution(results: list[TaskResult]) -> list[str]:
 def step_summary(record: RunRecord, facts: RunFacts, report_path: Path) -> str:
     """A short Markdown summary for CI ($GITHUB_STEP_SUMMARY)."""
     lines = [
-        f"### runbook {record.scenario}: {result_text(record)}",
+        f"### runbook {record.scenario}: {result_text(record)}"
+        + (f", unverified: {', '.join(unverified(record.published))}" if unverified(record.published) else ""),
         "",
         "| Scenario | Hosts | Result | Time to recover | Automation's own time |",
         "|---|---|---|---|---|",

@@ -7,6 +7,7 @@ import re
 import shlex
 
 from runbook.catalog import Scenario, VarSpec
+from runbook.validate import CONTRACT_VARS
 
 _LITERAL = re.compile(r"[A-Za-z0-9_.-]+")
 EXIT_CODES = (
@@ -36,12 +37,25 @@ def scenario_help(scenario: Scenario, options_help: str) -> str:
             lines += _variable(spec)
     else:
         lines.append("  none of its own (the contract variables and Ansible's connection variables are taken)")
+    lines += ["", "contract variables (-e NAME=VALUE, or the inventory; README: What your server needs):",
+              *_wrapped(sorted(CONTRACT_VARS))]
     if scenario.tags:
         lines += ["", f"tags (--tags, --skip-tags): {', '.join(scenario.tags)}"]
     lines += ["", "example:", f"  {example(scenario)}", "", "exit codes:"]
     lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES]
     options = options_help.split("\n\n", 1)[-1].strip("\n")  # without argparse's own usage line
     return "\n".join([*lines, "", options, ""])
+
+
+def _wrapped(names: list[str], width: int = 96) -> list[str]:
+    lines, line = [], ""
+    for name in names:
+        if line and len(line) + 2 + len(name) > width:
+            lines.append("  " + line + ",")
+            line = name
+        else:
+            line = f"{line}, {name}" if line else name
+    return lines + ["  " + line] if line else lines
 
 
 def _variable(spec: VarSpec) -> list[str]:

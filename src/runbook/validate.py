@@ -28,6 +28,10 @@ CONTRACT_VARS = frozenset(
         "app_health_url",
         "app_db_health_url",
         "app_domain",
+        "app_service",
+        "app_payments_switch",
+        "app_webhook_path",
+        "app_nginx_site",
         "backup_dir",
         "runbook_state_dir",
         "runbook_serial",
@@ -56,6 +60,18 @@ CONNECTION_VARS = frozenset(
         "ansible_become_pass",
     }
 )
+# The contract variables that map a server's layout, each with the shape its value must have
+# (the pattern, what it is, an example): a compose service name, an .env variable name, a URL
+# path, an absolute file path.
+CONTRACT_PATTERNS = {
+    "app_service": (re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}"), "a compose service name", "api"),
+    "app_payments_switch": (re.compile(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name",
+                            "ENABLE_STRIPE_PAYMENTS"),
+    "app_webhook_path": (re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*"), "a URL path starting with /",
+                         "/webhooks/stripe"),
+    "app_nginx_site": (re.compile(r"/[A-Za-z0-9._+@%,:=/-]*[^/]"), "an absolute file path",
+                       "/etc/nginx/sites-available/api"),
+}
 # Connection variables naming a file on the controller: checked like --private-key.
 _KEY_FILE_VARS = frozenset({"ansible_private_key_file", "ansible_ssh_private_key_file"})
 # Connection variables that take a number: (lowest, highest, what).
@@ -316,6 +332,10 @@ def _contract_value(name: str, raw: Any) -> str:
         raise BadInput(f"-e {name} needs a value")
     if name == "runbook_serial" and not SERIAL.fullmatch(text):
         raise BadInput(f"-e runbook_serial={text!r} is not accepted: give {SERIAL_ACCEPTED}")
+    if name in CONTRACT_PATTERNS:
+        pattern, what, example = CONTRACT_PATTERNS[name]
+        if not pattern.fullmatch(text):
+            raise BadInput(f"-e {name}={text!r} is not accepted: give {what} (e.g. {example})")
     return text
 
 

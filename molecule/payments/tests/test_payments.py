@@ -49,3 +49,12 @@ def test_one_snapshot_per_switch_with_the_line_before(host, app):
 
 def test_app_healthy(app):
     assert app.health()[0] == "200"
+
+
+def test_the_other_layout_s_runs_switched_its_own_variable_with_their_own_state(host):
+    # converge's second half: PAYMENTS_ENABLED switched off, on, off (the last one contradicted by /health),
+    # each with a snapshot under the runbook_state_dir it was given; the fixture's .env is back.
+    snapshots = host.file("/var/lib/runbook-variant/snapshots")
+    names = sorted(name for name in snapshots.listdir() if name.endswith("-env"))
+    lines = [host.check_output("grep '^PAYMENTS_ENABLED=' %s", snapshots.path + "/" + name + "/.env") for name in names]
+    assert lines == ["PAYMENTS_ENABLED=true", "PAYMENTS_ENABLED=false", "PAYMENTS_ENABLED=true"]

@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared" / "tests")
 import engine_logs  # noqa: E402
 
 SNIPPET = "/etc/nginx/snippets/runbook-ratelimit.conf"
-SITE = "/etc/nginx/sites-available/echoelmusic"
+# converge moved the fixture's site (sites-available/echoelmusic) there; nginx -T finds it by its server_name.
+SITE = "/etc/nginx/sites-available/api"
+ENABLED = "/etc/nginx/sites-enabled/echoelmusic"
 ALERT = "/usr/local/sbin/runbook-alert"
 CERT_UNIT = "runbook-alert-certificate"
 DOMAIN = "api.echoelmusic.com"
@@ -33,6 +35,17 @@ def test_nginx_validates_and_includes_the_rate_limit(host):
     assert host.run("nginx -t").rc == 0
     assert host.service("nginx").is_running
     assert "include %s;" % SNIPPET in host.file(SITE).content_string
+    assert not host.file("/etc/nginx/sites-available/echoelmusic").exists
+
+
+def test_the_snippet_is_in_the_server_block_nginx_serves_the_domain_from(host):
+    # nginx -T prints each file it loaded after "# configuration file PATH:".
+    loaded = host.check_output("nginx -T 2>/dev/null").split("# configuration file ")
+    serving = [part for part in loaded if "server_name %s;" % DOMAIN in part]
+    assert [part.split(":", 1)[0] for part in serving] == [ENABLED]
+    block = serving[0].split("server {", 1)[1]
+    assert block.index("server_name %s;" % DOMAIN) < block.index("include %s;" % SNIPPET) < block.index("location /")
+    assert host.file(ENABLED).linked_to == SITE
     assert "rate=2r/s" in host.file("/etc/nginx/conf.d/runbook-ratelimit.conf").content_string
 
 
