@@ -97,12 +97,38 @@ def test_none_names_what_was_searched():
     assert "no file with a server block" in find_site(NGINX_CONF, "a.example")[2]
 
 
-def test_the_best_match_in_several_files_is_ambiguous():
-    # The certificate test bed's layout: port 80 and port 443 in two files for the same name.
+def test_the_best_match_in_several_files_is_the_one_passing_requests_on():
+    # The certificate test bed's layout: port 80 and port 443 in two files for the same name;
+    # only one of them proxies to the app (the other redirects, or serves nothing).
+    tls = "server { listen 443 ssl; server_name api.echoelmusic.com; return 301 http://$host$request_uri; }"
+    best, _, error = find_site(dump(("/etc/nginx/sites-enabled/echoelmusic", SITE),
+                                    ("/etc/nginx/sites-enabled/echoelmusic-tls", tls)),
+                               "api.echoelmusic.com")
+    assert error == ""
+    assert best == {"path": "/etc/nginx/sites-enabled/echoelmusic", "server_name": "api.echoelmusic.com",
+                    "match": "exact"}
+    # the other way round: the proxy in the TLS file
+    redirect = SITE.replace("proxy_pass http://127.0.0.1:3000;", "return 301 https://$host$request_uri;")
+    best, _, error = find_site(dump(("/etc/nginx/sites-enabled/echoelmusic", redirect),
+                                    ("/etc/nginx/sites-enabled/echoelmusic-tls",
+                                     tls.replace("return 301 http://$host$request_uri;",
+                                                 "location / { proxy_pass http://127.0.0.1:3000; }"))),
+                               "api.echoelmusic.com")
+    assert error == "" and best["path"] == "/etc/nginx/sites-enabled/echoelmusic-tls"
+
+
+def test_the_best_match_in_several_files_that_all_pass_requests_on_is_ambiguous():
     best, _, error = find_site(dump(("/etc/nginx/sites-enabled/echoelmusic", SITE),
                                     ("/etc/nginx/sites-enabled/echoelmusic-tls",
-                                     "server { listen 443 ssl; server_name api.echoelmusic.com; }")),
+                                     SITE.replace("listen 80 default_server;", "listen 443 ssl;"))),
                                "api.echoelmusic.com")
     assert best is None
-    assert error == ("several nginx site files serve api.echoelmusic.com (exact server_name): "
-                     "/etc/nginx/sites-enabled/echoelmusic, /etc/nginx/sites-enabled/echoelmusic-tls")
+    assert error == ("several nginx site files serve api.echoelmusic.com (exact server_name), each passing "
+                     "requests on: /etc/nginx/sites-enabled/echoelmusic, /etc/nginx/sites-enabled/echoelmusic-tls")
+
+
+def test_several_files_none_passing_requests_on_is_ambiguous():
+    plain = "server { listen 80; server_name api.echoelmusic.com; return 204; }"
+    best, _, error = find_site(dump(("/a", plain), ("/b", plain)), "api.echoelmusic.com")
+    assert best is None
+    assert error == "several nginx site files serve api.echoelmusic.com (exact server_name): /a, /b"

@@ -8,8 +8,10 @@
 `# configuration file PATH:` line. The file wanted is the one with a `server`
 block whose `server_name` matches the domain as nginx matches it: an exact
 name first, then a wildcard (`*.example.com`, `.example.com`, `www.example.*`),
-then a regular expression (`~...`). None, or the best match in several files,
-fails with one line naming what was searched. Read-only.
+then a regular expression (`~...`). A best match in several files (port 80's
+redirect and 443's proxy apart) is the one whose block passes requests on
+(proxy_pass, fastcgi_pass, ...). None, or several files left, fails with one
+line naming what was searched. Read-only.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ description:
   - Finds the C(server) blocks whose C(server_name) matches O(domain) the way nginx chooses a server. An exact name
     first, then a leading wildcard (C(*.example.com), C(.example.com)), then a trailing wildcard (C(www.example.*)), then
     a regular expression (C(~^api\.)). The file holding the best match is the site.
+  - When the best match is in several files (port 80 and port 443 apart), the file whose matching block passes
+    requests on (C(proxy_pass), C(fastcgi_pass), C(uwsgi_pass), C(scgi_pass), C(grpc_pass)) is the site.
   - Fails with one line, naming the domain and the files and names searched, when no server block serves the domain,
-    or when the best match is in several files (set the site file yourself then).
+    or when several files are left (set the site file yourself then).
   - The module only reads, and never reports a change. It needs to run as root, as C(nginx -T) does.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -94,6 +98,7 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import
 
 HEADER = re.compile(r"^# configuration file (.+):\s*$")
 TIERS = ("exact", "leading wildcard", "trailing wildcard", "regex")
+PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
 
 
 def split_files(text):
@@ -140,29 +145,39 @@ def tokens(text):
             i = end
 
 
-def server_names(text):
-    """The server_name values of each `server {}` block of one file's text: [[name, ...], ...]."""
+def server_blocks(text):
+    """Each `server {}` block of one file's text: (its server_name values, whether it hands
+    requests on: a proxy_pass, fastcgi_pass, uwsgi_pass, scgi_pass or grpc_pass inside it)."""
     blocks = []
-    stack = []  # per open block: its directive name and, for a server block, its names
+    stack = []  # per open block: its directive name and, for a server block, [names, passes]
     words = []
     for token in tokens(text):
         if token == "{":
             name = words[0] if words else ""
-            stack.append((name, [] if name == "server" else None))
+            stack.append((name, [[], False] if name == "server" else None))
             words = []
         elif token == "}":
             if stack:
-                name, names = stack.pop()
-                if names is not None:
-                    blocks.append(names)
+                name, block = stack.pop()
+                if block is not None:
+                    blocks.append((block[0], block[1]))
             words = []
         elif token == ";":
-            if words and words[0] == "server_name" and stack and stack[-1][1] is not None:
-                stack[-1][1].extend(words[1:])
+            server = next((block for _, block in reversed(stack) if block is not None), None)
+            if words and server is not None:
+                if words[0] == "server_name" and stack[-1][1] is server:
+                    server[0].extend(words[1:])
+                elif words[0] in PASSES:
+                    server[1] = True
             words = []
         else:
             words.append(token)
     return blocks
+
+
+def server_names(text):
+    """The server_name values of each `server {}` block of one file's text: [[name, ...], ...]."""
+    return [names for names, _ in server_blocks(text)]
 
 
 def tier(name, domain):
@@ -188,16 +203,20 @@ def find_site(text, domain):
     """(best, files, error) for `nginx -T` output: best is {path, server_name, match} or None."""
     files = []
     matches = []  # (tier, path, name)
+    proxying = set()  # files with a matching block that hands requests on (the app's, not a redirect)
     for path, contents in split_files(text):
-        blocks = server_names(contents)
+        blocks = server_blocks(contents)
         if not blocks:
             continue
-        names = [name for block in blocks for name in block]
+        names = [name for block_names, _ in blocks for name in block_names]
         files.append({"path": path, "server_names": names})
-        for name in names:
-            rank = tier(name, domain)
-            if rank is not None:
-                matches.append((rank, path, name))
+        for block_names, passes in blocks:
+            for name in block_names:
+                rank = tier(name, domain)
+                if rank is not None:
+                    matches.append((rank, path, name))
+                    if passes:
+                        proxying.add((rank, path))
     if not matches:
         searched = "; ".join("%s (%s)" % (f["path"], ", ".join(f["server_names"]) or "no server_name")
                              for f in files) or "no file with a server block"
@@ -208,10 +227,14 @@ def find_site(text, domain):
     for rank, path, name in matches:
         if rank == best and path not in paths:
             paths.append(path)
-    if len(paths) > 1:
-        return None, files, ("several nginx site files serve %s (%s server_name): %s"
-                             % (domain, TIERS[best], ", ".join(paths)))
-    name = next(name for rank, path, name in matches if rank == best)
+    if len(paths) > 1:  # e.g. port 80's redirect in one file, 443's proxy in another: the proxy's
+        handing_on = [path for path in paths if (best, path) in proxying]
+        if len(handing_on) != 1:
+            return None, files, ("several nginx site files serve %s (%s server_name)%s: %s"
+                                 % (domain, TIERS[best], ", each passing requests on" if handing_on else "",
+                                    ", ".join(handing_on or paths)))
+        paths = handing_on
+    name = next(name for rank, path, name in matches if rank == best and path == paths[0])
     return {"path": paths[0], "server_name": name, "match": TIERS[best]}, files, ""
 
 
