@@ -27,6 +27,7 @@ from runbook.catalog import SEVERITIES
 from runbook.errors import BadInput
 
 RULES_FILE = Path("playbooks") / "triage" / "rules.yml"
+DIAGNOSE = "diagnose"  # the scenario whose published diagnosis the rules read
 RULE_KEYS = ("id", "symptom", "for_each", "reads", "when", "scenario", "vars", "severity", "evidence", "explains")
 REQUIRED_KEYS = ("id", "symptom", "reads", "when", "scenario", "severity", "evidence")
 TESTS = ("equals", "not_equals", "in", "not_in", "at_least", "below", "contains_any", "present")
@@ -129,6 +130,23 @@ class Verdict:
         return {"scenario": self.scenario, "severity": self.severity, "vars": dict(self.vars),
                 "evidence": list(self.evidence), "rules": list(self.rules), "explained": list(self.explained),
                 "command": self.command(host, inventories, options)}
+
+
+def host_lines(host: str, found: dict[str, Any], titles: dict[str, str]) -> list[str]:
+    """One host's triage as text: its verdicts (from Verdict.to_dict), nothing to do, or why it was not diagnosed."""
+    if not found["diagnosed"]:
+        return [f"{host}: not diagnosed ({found['reason']})"]
+    if not found["verdicts"]:
+        return [f"{host}: nothing to do (no triage rule matched its diagnosis)"]
+    count = len(found["verdicts"])
+    lines = [f"{host}: {count} verdict{'' if count == 1 else 's'}, most urgent first"]
+    for number, verdict in enumerate(found["verdicts"], start=1):
+        title = titles.get(verdict["scenario"], verdict["scenario"])
+        lines.append(f"  {number}. {verdict['severity']} {verdict['scenario']}: {title}")
+        lines += [f"     evidence: {line}" for line in verdict["evidence"]]
+        lines += [f"     explains: {line}" for line in verdict["explained"]]
+        lines.append(f"     run: {verdict['command']}")
+    return lines
 
 
 # reading the diagnosis ---------------------------------------------------
