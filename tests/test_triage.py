@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Triage: the rules file (playbooks/triage/rules.yml) read and checked, and what it proposes for real
 diagnoses of a test host (tests/data/diagnosis-*.json, as the diagnose role published them; see
-tests/data/README.md). A state the test bed cannot produce cheaply (a full disk, an expiring certificate,
-a busy process) is one real diagnosis with that one field changed."""
+tests/data/README.md). A state the test bed cannot produce cheaply (a full disk: the diagnosis leaves tmpfs out
+and there is no loop device; a certificate with days left; a process that keeps a core busy on a shared
+machine) is one real diagnosis with that one field changed."""
 
 from __future__ import annotations
 
@@ -106,29 +107,26 @@ def test_an_api_failing_right_after_a_recorded_deploy_is_a_rollback_to_last_good
     assert proposed(found) == [("P0", "outage", ["api-unhealthy"])]
 
 
-def _certificate(found: dict[str, Any], days: int, same: bool = True) -> dict[str, Any]:
-    """The lineage and the served certificate, in the shape runbook_endpoints returns them."""
-    cert = found["guide"]["certificate"]
-    cert["file"] = {"path": "/etc/letsencrypt/live/api.echoelmusic.com/cert.pem", "found": True,
-                    "not_after": "2026-12-09T12:00:00Z", "days_left": days, "serial": "0a1b", "error": ""}
-    cert["served"] = {"address": "127.0.0.1:443", "found": True, "not_after": "2026-12-09T12:00:00Z",
-                      "days_left": days, "serial": "0a1b" if same else "ffee", "error": ""}
-    cert["same"] = same
-    return found
-
-
-@pytest.mark.parametrize(("days", "same", "rules"), [
-    (3, True, ["certificate-file-expiring", "certificate-served-expiring"]),
-    (-2, True, ["certificate-file-expiring", "certificate-served-expiring"]),
-    (60, False, ["certificate-not-loaded"]),
+@pytest.mark.parametrize(("name", "rules", "evidence"), [
+    ("certificate-expired", ["certificate-file-expiring", "certificate-served-expiring"],
+     ["certificate /etc/letsencrypt/live/api.echoelmusic.com/cert.pem: -61 days left (until 2026-10-07T16:10:07Z)",
+      "certificate served on 127.0.0.1:443: -61 days left (until 2026-10-07T16:10:07Z)"]),
+    ("certificate-not-loaded", ["certificate-not-loaded"],
+     ["served certificate (serial 4ED91537BE094D93) is not the lineage's (serial 6FA7D27F6241BD17)"]),
 ])
-def test_a_certificate_expiring_expired_or_not_loaded_is_certificate_p1(days: int, same: bool,
-                                                                        rules: list[str]) -> None:
-    assert proposed(_certificate(diagnosis("healthy"), days, same)) == [("P1", "certificate", rules)]
+def test_a_certificate_expired_or_not_loaded_is_certificate_p1(name: str, rules: list[str],
+                                                               evidence: list[str]) -> None:
+    (verdict,) = triage.triage(RULES, diagnosis(name))
+    assert (verdict.severity, verdict.scenario, verdict.rules, verdict.evidence) == ("P1", "certificate", rules,
+                                                                                     evidence)
 
 
-def test_a_certificate_with_time_left_is_nothing_to_do() -> None:
-    assert proposed(_certificate(diagnosis("healthy"), 7)) == []
+@pytest.mark.parametrize(("days", "expected"), [(7, []), (6, [("P1", "certificate", ["certificate-file-expiring"])])])
+def test_a_certificate_with_less_than_7_days_left_is_certificate_p1(days: int, expected: list[Any]) -> None:
+    found = diagnosis("certificate-valid")
+    assert proposed(found) == []
+    found["guide"]["certificate"]["file"]["days_left"] = days
+    assert proposed(found) == expected
 
 
 @pytest.mark.parametrize(("use", "expected"), [(89, []), (90, [("P1", "disk", ["disk-full"])])])
@@ -260,6 +258,18 @@ def test_the_rules_file_ships_with_the_wheel() -> None:
     assert triage.RULES_FILE.parts[0] == "playbooks"
     assert "graft playbooks" in (ROOT / "MANIFEST.in").read_text(encoding="utf-8")
     assert '"playbooks"' in (ROOT / "setup.py").read_text(encoding="utf-8")
+
+
+def test_per_host_names_the_hosts_without_a_diagnosis_and_why() -> None:
+    diagnoses = {"web-1": diagnosis("api-stopped"), "web-2": diagnosis("healthy")}
+    found = triage.per_host(RULES, diagnoses, ["web-1", "web-2", "web-3", "web-4"], {"web-4"}, ["prod.yml"],
+                            ["--user", "ops", "-e", "app_domain=shop.example"])
+    assert list(found) == ["web-1", "web-2", "web-3", "web-4"]
+    assert [verdict["command"] for verdict in found["web-1"]["verdicts"]] == [
+        "runbook run outage -i prod.yml --limit web-1 --user ops -e app_domain=shop.example"]
+    assert found["web-2"] == {"diagnosed": True, "verdicts": []}
+    assert found["web-3"] == {"diagnosed": False, "reason": "the diagnosis failed", "verdicts": []}
+    assert found["web-4"] == {"diagnosed": False, "reason": "unreachable", "verdicts": []}
 
 
 def test_host_lines_read_as_a_person_reads_them() -> None:

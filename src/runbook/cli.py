@@ -34,9 +34,9 @@ from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, 
                             no_hosts_reason, output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
-from runbook.validate import (CONNECTION_VARS, ExtraVars, check_contract_vars, check_extra_vars, check_forks, check_inventory,
-                              check_limit, check_private_key, check_ssh_common_args, check_tags, check_token,
-                              check_user, read_extra_vars, read_extra_vars_split, secret_values)
+from runbook.validate import (CONNECTION_VARS, ExtraVars, check_contract_vars, check_extra_vars, check_forks,
+                              check_inventory, check_limit, check_private_key, check_ssh_common_args, check_tags,
+                              check_token, check_user, read_extra_vars, read_extra_vars_split, secret_values)
 from runbook.vault import Decryptor, VaultOptions, ask_passwords, check_options, configured_slugs, leaf_texts
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
@@ -453,16 +453,10 @@ def cmd_triage(args: argparse.Namespace) -> int:
     diagnoses = ran.rec.published.get("diagnosis") or {}
     unreachable = {host for host, count in ran.rec.stats.get("dark", {}).items() if count}
     # the proposed commands log in and read -e as this triage did (secret-looking -e values masked)
-    options = [*request.connection.args(), *[word for item in args.extra_vars for word in ("-e", _shown_extra_vars(item))]]
-    hosts: dict[str, dict[str, Any]] = {}
-    for host in sorted(set(ran.rec.hosts) | set(diagnoses)):
-        if host in unreachable or host not in diagnoses:
-            why = "unreachable" if host in unreachable else "the diagnosis failed"
-            hosts[host] = {"diagnosed": False, "reason": why, "verdicts": []}
-            continue
-        verdicts = triage.triage(rules, diagnoses[host])
-        hosts[host] = {"diagnosed": True, "verdicts": [verdict.to_dict(host, request.inventory, options)
-                                                       for verdict in verdicts]}
+    options = request.connection.args()
+    for item in args.extra_vars:
+        options += ["-e", _shown_extra_vars(item)]
+    hosts = triage.per_host(rules, diagnoses, ran.rec.hosts, unreachable, request.inventory, options)
     if args.json:
         print(json.dumps({"run_id": ran.rec.run_id, "result": ran.rec.result, "exit_code": ran.code,
                           "run_dir": str(ran.run_dir), "report": str(ran.report), "hosts": hosts}, indent=2),
@@ -631,8 +625,7 @@ def _command_line(args: argparse.Namespace) -> str:
     words += [word for tags in run_only.get("tags", []) for word in ("--tags", tags)]
     words += [word for tags in run_only.get("skip_tags", []) for word in ("--skip-tags", tags)]
     for flag, given in (("-b", args.become), ("--diff", run_only.get("diff")), ("--check", run_only.get("check")),
-                        ("--yes", run_only.get("yes")), ("--ask-vault-pass", args.ask_vault_pass),
-                        ("--json", args.command == "triage" and args.json)):
+                        ("--yes", run_only.get("yes")), ("--ask-vault-pass", args.ask_vault_pass)):
         if given:
             words.append(flag)
     if args.verbose:

@@ -132,6 +132,23 @@ class Verdict:
                 "command": self.command(host, inventories, options)}
 
 
+def per_host(rules: Sequence[Rule], diagnoses: dict[str, dict[str, Any]], hosts: Collection[str],
+             unreachable: Collection[str], inventories: Sequence[str],
+             options: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Each host's triage, by name: {diagnosed, verdicts (as to_dict)}, or {diagnosed: false, reason}
+    for a host the run could not reach or that published no diagnosis."""
+    found: dict[str, dict[str, Any]] = {}
+    for host in sorted(set(hosts) | set(diagnoses)):
+        if host in unreachable or host not in diagnoses:
+            why = "unreachable" if host in unreachable else "the diagnosis failed"
+            found[host] = {"diagnosed": False, "reason": why, "verdicts": []}
+            continue
+        verdicts = triage(rules, diagnoses[host])
+        found[host] = {"diagnosed": True, "verdicts": [verdict.to_dict(host, inventories, options)
+                                                       for verdict in verdicts]}
+    return found
+
+
 def host_lines(host: str, found: dict[str, Any], titles: dict[str, str]) -> list[str]:
     """One host's triage as text: its verdicts (from Verdict.to_dict), nothing to do, or why it was not diagnosed."""
     if not found["diagnosed"]:
@@ -174,13 +191,20 @@ def resolve(data: Any, path: Sequence[Step]) -> Any:
             return MISSING
         value = value[step.key]
         if step.where is not None:
-            name, wanted = step.where
-            rows = [row for row in value if isinstance(row, dict) and str(row.get(name)) == wanted] \
-                if isinstance(value, list) else []
-            if not rows:
+            value = _row(value, *step.where)
+            if value is MISSING:
                 return MISSING
-            value = rows[0]
     return value
+
+
+def _row(rows: Any, name: str, wanted: str) -> Any:
+    """The first row of the list `rows` whose field `name` is `wanted` (compared as text), or MISSING."""
+    if not isinstance(rows, list):
+        return MISSING
+    for row in rows:
+        if isinstance(row, dict) and str(row.get(name)) == wanted:
+            return row
+    return MISSING
 
 
 def _number(value: Any) -> bool:

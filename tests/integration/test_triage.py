@@ -54,7 +54,7 @@ def test_triage_names_outage_for_a_stopped_api_and_nothing_once_it_runs(test_hos
     # the diagnosis is kept as a run, like `runbook run diagnose`, with what was typed
     record = json.loads((Path(found["run_dir"]) / "run.json").read_text())
     assert (record["scenario"], record["result"]) == ("diagnose", "ok")
-    assert record["command"] == f"runbook triage -i {inventory} --json"
+    assert record["command"] == f"runbook triage -i {inventory}"
     assert Path(found["report"]).is_file()
     print(f"triage of a stopped api took {took:.1f}s")
 
