@@ -60,7 +60,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Test:
+class Check:
     read: str
     test: str
     value: Any
@@ -72,7 +72,7 @@ class Test:
 @dataclass(frozen=True)
 class Combined:
     kind: str  # all | any
-    parts: tuple[Test | Combined, ...]
+    parts: tuple[Check | Combined, ...]
 
     def holds(self, reads: dict[str, Any]) -> bool:
         results = (part.holds(reads) for part in self.parts)
@@ -84,7 +84,7 @@ class Rule:
     id: str
     symptom: str
     reads: dict[str, tuple[Step, ...]]
-    when: Test | Combined
+    when: Check | Combined
     scenario: str
     severity: str
     evidence: str
@@ -372,7 +372,7 @@ def _reads(value: Any) -> dict[str, tuple[Step, ...]]:
     return reads
 
 
-def _condition(value: Any, reads: dict[str, tuple[Step, ...]]) -> Test | Combined:
+def _condition(value: Any, reads: dict[str, tuple[Step, ...]]) -> Check | Combined:
     if not isinstance(value, dict) or len(value) != 1:
         raise ValueError(f"a condition must be one of all:, any: or READ: {{TEST: VALUE}}, not {value!r}")
     ((key, body),) = value.items()
@@ -393,7 +393,7 @@ def _condition(value: Any, reads: dict[str, tuple[Step, ...]]) -> Test | Combine
         raise ValueError(f"{key}: {test} needs a number")
     if test == "present" and not isinstance(wanted, bool):
         raise ValueError(f"{key}: present needs true or false")
-    return Test(key, test, wanted)
+    return Check(key, test, wanted)
 
 
 def _vars(value: Any) -> dict[str, str]:
