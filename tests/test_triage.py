@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Triage: the rules file (playbooks/triage/rules.yml) read and checked, and what it proposes for real
+"""Triage: the rules file (playbooks/triage/rules.yml) read and checked (runbook.triage_rules), and what it proposes for real
 diagnoses of a test host (tests/data/diagnosis-*.json, as the diagnose role published them; see
 tests/data/README.md). A state the test bed cannot produce cheaply (a full disk: the diagnosis leaves tmpfs out
 and there is no loop device; a certificate with days left; a process that keeps a core busy on a shared
@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from runbook import triage
+from runbook import triage, triage_rules
 from runbook.catalog import load_catalog
 from runbook.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SCENARIOS = load_catalog(ROOT).scenarios
-RULES = triage.load_rules(ROOT / triage.RULES_FILE, SCENARIOS)
+RULES = triage_rules.load_rules(ROOT / triage.RULES_FILE, SCENARIOS)
 
 
 def diagnosis(name: str) -> dict[str, Any]:
@@ -167,22 +167,22 @@ def test_every_rule_is_matched_by_a_test_above() -> None:
 
 @pytest.mark.parametrize(("test", "value", "wanted", "holds"), [
     ("equals", 200, 200, True), ("equals", True, 1, False), ("not_equals", None, 200, True),
-    ("not_equals", triage.MISSING, 200, False), ("in", "exited", ["exited", "dead"], True),
+    ("not_equals", triage_rules.MISSING, 200, False), ("in", "exited", ["exited", "dead"], True),
     ("not_in", "running", ["running"], False), ("at_least", 90, 90, True), ("at_least", "90", 90, False),
     ("below", -2, 7, True), ("below", None, 7, False), ("contains_any", "ERROR Stripe", ["stripe"], True),
     ("contains_any", "ERROR db", ["stripe"], False), ("present", None, True, False),
-    ("present", triage.MISSING, False, True), ("present", 0, True, True),
+    ("present", triage_rules.MISSING, False, True), ("present", 0, True, True),
 ])
 def test_each_test_of_the_condition_language(test: str, value: Any, wanted: Any, holds: bool) -> None:
-    assert triage.passes(test, value, wanted) is holds
+    assert triage_rules.passes(test, value, wanted) is holds
 
 
 def test_a_path_picks_a_row_by_a_field_and_a_missing_field_is_missing() -> None:
     found = diagnosis("nginx-stopped")
-    assert triage.resolve(found, triage.parse_path("services[name=nginx].state")) == "inactive"
-    assert triage.resolve(found, triage.parse_path("services[name=postgres].state")) is triage.MISSING
-    assert triage.resolve(found, triage.parse_path("guide.nothing.here")) is triage.MISSING
-    assert triage.resolve("a line", triage.parse_path(".")) == "a line"
+    assert triage_rules.resolve(found, triage_rules.parse_path("services[name=nginx].state")) == "inactive"
+    assert triage_rules.resolve(found, triage_rules.parse_path("services[name=postgres].state")) is triage_rules.MISSING
+    assert triage_rules.resolve(found, triage_rules.parse_path("guide.nothing.here")) is triage_rules.MISSING
+    assert triage_rules.resolve("a line", triage_rules.parse_path(".")) == "a line"
 
 
 # a bad rules file -------------------------------------------------------------
@@ -217,21 +217,21 @@ def bad(**change: Any) -> dict[str, Any]:
 ])
 def test_a_bad_rule_is_refused_saying_which_rule_and_what(data: Any, message: str) -> None:
     with pytest.raises(ValueError) as caught:
-        triage.parse_rules(data, SCENARIOS)
+        triage_rules.parse_rules(data, SCENARIOS)
     assert str(caught.value).startswith(message), str(caught.value)
 
 
 def test_rules_that_explain_each_other_are_refused() -> None:
     other = dict(GOOD, id="y", explains=["x"])
     with pytest.raises(ValueError, match="explains itself"):
-        triage.parse_rules({"rules": [dict(GOOD, explains=["y"]), other]}, SCENARIOS)
+        triage_rules.parse_rules({"rules": [dict(GOOD, explains=["y"]), other]}, SCENARIOS)
 
 
 def test_a_rules_file_that_is_not_yaml_is_one_line_of_bad_input(tmp_path: Path) -> None:
     path = tmp_path / "rules.yml"
     path.write_text("rules:\n  - id: [unclosed\n", encoding="utf-8")
     with pytest.raises(BadInput) as caught:
-        triage.load_rules(path, SCENARIOS)
+        triage_rules.load_rules(path, SCENARIOS)
     assert str(caught.value).startswith(f"triage rules {path}: not YAML (line ") and "\n" not in str(caught.value)
 
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from runbook import __version__, ansible_config, completion, listing, paths, record, report, triage
+from runbook.triage_rules import load_rules
 from runbook import incident as incident_report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
@@ -440,7 +441,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
     """Diagnose (one kept run of the diagnose scenario), then print each host's verdicts."""
     project = paths.project_dir()
     catalog = load_catalog(project)
-    rules = triage.load_rules(project / triage.RULES_FILE, catalog.scenarios)  # a bad file: exit 2, nothing run
+    rules = load_rules(project / triage.RULES_FILE, catalog.scenarios)  # a bad file: exit 2, nothing run
     request, extra, vault = _scenario_request(args, project, catalog.get(triage.DIAGNOSE))
     runs = paths.writable_runs_dir()
     redactor = _redactor(extra, vault)
