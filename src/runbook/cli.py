@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The `runbook` command: list, run, config, history, report, unlock-stale, completion."""
+"""The `runbook` command: list, run, triage, config, history, report, unlock-stale, completion."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import secrets
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, ansible_config, completion, listing, paths, record, report
+from runbook import __version__, ansible_config, completion, listing, paths, record, report, triage
+from runbook.triage_rules import load_rules
 from runbook import incident as incident_report
 from runbook.announce import Announcer
 from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
@@ -33,9 +35,9 @@ from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, 
                             no_hosts_reason, output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
-from runbook.validate import (CONNECTION_VARS, check_contract_vars, check_extra_vars, check_forks, check_inventory,
-                              check_limit, check_private_key, check_ssh_common_args, check_tags, check_token,
-                              check_user, read_extra_vars, read_extra_vars_split, secret_values)
+from runbook.validate import (CONNECTION_VARS, ExtraVars, check_contract_vars, check_extra_vars, check_forks,
+                              check_inventory, check_limit, check_private_key, check_ssh_common_args, check_tags,
+                              check_token, check_user, read_extra_vars, read_extra_vars_split, secret_values)
 from runbook.vault import Decryptor, VaultOptions, ask_passwords, check_options, configured_slugs, leaf_texts
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
@@ -86,6 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help="print the hosts the scenario would act on (ansible-playbook's listing); runs nothing")
     run_cmd.add_argument("--list-tasks", action="store_true",
                          help="print the tasks the scenario would run (ansible-playbook's listing); runs nothing")
+
+    triage_cmd = commands.add_parser(
+        "triage", help="diagnose the hosts (read-only), then name the scenario to run on each, most urgent first",
+        description="Runs the diagnose scenario once (kept as a run, like `runbook run diagnose`), then checks "
+                    "each host's diagnosis against the rules in playbooks/triage/rules.yml and prints, per host, "
+                    "the verdicts ranked by severity and cause: the scenario, its severity, the evidence, and the "
+                    "exact `runbook run` command; \"nothing to do\" for a healthy host. It changes nothing "
+                    "on the hosts. Exit 0 when the diagnosis ran, whatever it found; 2 bad input; 3 a host "
+                    "unreachable.")
+    _add_host_options(triage_cmd, "a contract variable for the diagnosis, e.g. app_health_url=URL (repeatable; "
+                                  "repeated in the proposed commands)")
+    triage_cmd.add_argument("--json", action="store_true",
+                            help="print one JSON object: the run, and per host its verdicts (progress on stderr)")
+    triage_cmd.add_argument("--incident", metavar="ID",
+                            help="the incident or ticket id, kept in the diagnosis's record and report")
 
     config_cmd = commands.add_parser(
         "config", help="the Ansible settings a run uses, and where each comes from",
@@ -204,6 +221,8 @@ def _main(argv: list[str]) -> int:
             return cmd_list(args.json)
         if args.command == "run":
             return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
+        if args.command == "triage":
+            return cmd_triage(args)
         if args.command == "history":
             return cmd_history(args.json, args.incident, args.scenario, args.result)
         if args.command == "config":
@@ -285,14 +304,14 @@ def cmd_run_help(run_parser: argparse.ArgumentParser, name: str | None) -> int:
 # run -------------------------------------------------------------------
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    project = paths.project_dir()
-    scenario = load_scenario(project, args.scenario)
+def _scenario_request(args: argparse.Namespace, project: Path, scenario: Scenario,
+                      **run_options: Any) -> tuple[RunRequest, ExtraVars, VaultOptions]:
+    """The checked run of `scenario` from the host options (-i, -l, -e, login, vault) of `run` or `triage`;
+    `run_options` are RunRequest's other fields (check, diff, tags, skip_tags, forks)."""
     config = ansible_config.current(project)  # a broken ansible.cfg of the user's: bad input, before anything
     vault = _vault(args, config)
     extra = read_extra_vars_split(args.extra_vars, Decryptor(vault))
-    given = extra.values
-    checked = check_extra_vars(scenario, given)
+    checked = check_extra_vars(scenario, extra.values)
     request = RunRequest(
         scenario=scenario,
         project=project,
@@ -301,16 +320,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         # a vaulted file's values stay out: ansible-playbook reads the file itself (vaulted_files)
         extra_vars={name: value for name, value in checked.items() if name not in extra.vaulted},
         vaulted_files=extra.vaulted_files,
-        check=args.check,
         lock_token=secrets.token_hex(8),  # added after validation: never settable with -e
         connection=_connection(args, vault),
-        diff=args.diff,
-        tags=check_tags(scenario, args.tags, "--tags"),
-        skip_tags=check_tags(scenario, args.skip_tags, "--skip-tags"),
-        forks=check_forks(args.forks),
         verbosity=args.verbose,  # also Ansible's own -v: more detail in the kept stdout
+        **run_options,
     )
     record.check_incident(args.incident)
+    return request, extra, vault
+
+
+def _redactor(extra: ExtraVars, vault: VaultOptions) -> Redactor:
+    """Masks the -e values that look secret, the vaulted values and the vault passwords asked for."""
+    return Redactor([*secret_values(extra.values), *leaf_texts(extra.vaulted), *vault.asked.values()])
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    project = paths.project_dir()
+    scenario = load_scenario(project, args.scenario)
+    request, extra, vault = _scenario_request(
+        args, project, scenario, check=args.check, diff=args.diff,
+        tags=check_tags(scenario, args.tags, "--tags"), skip_tags=check_tags(scenario, args.skip_tags, "--skip-tags"),
+        forks=check_forks(args.forks))
+    given = extra.values
     if args.list_hosts or args.list_tasks:  # ansible-playbook's listing: nothing runs, no record
         what = [flag for flag, wanted in (("--list-hosts", args.list_hosts), ("--list-tasks", args.list_tasks))
                 if wanted]
@@ -320,16 +351,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     runs = paths.writable_runs_dir()
     confirm(scenario, args.yes, args.check)
 
-    redactor = Redactor([*secret_values(given), *leaf_texts(extra.vaulted), *vault.asked.values()])
+    redactor = _redactor(extra, vault)
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
-        return _run(args, request, runs, redactor, progress, interrupt)
+        ran = _run(args, request, runs, redactor, progress, interrupt)
+    if args.json and ran.report is not None:
+        _print_summary(ran.rec, ran.report, ran.run_dir)
+    return ran.code
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """A finished run: its exit code, record and folder, and its report (None: the run could not start)."""
+
+    code: int
+    rec: record.RunRecord
+    run_dir: Path
+    report: Path | None
 
 
 def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
-         redactor: Redactor, progress: Progress, interrupt: Interrupt) -> int:
-    """Run the playbook under a fresh run record; finish the record, the report and the summary."""
+         redactor: Redactor, progress: Progress, interrupt: Interrupt) -> _Ran:
+    """Run the playbook under a fresh run record; finish the record and the report.
+    BadInput when no host matched or a vaulted value could not be decrypted."""
     scenario = request.scenario
     rec, run_dir = _start_record(args, request, runs, redactor)
     announcer = Announcer(request.project, request.inventory, scenario.hosts, redactor)
@@ -344,7 +389,7 @@ def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
         _save(run_dir, rec, redactor)
         print(f"runbook: error: the run could not start: {redactor.text(str(exc))}", file=sys.stderr)
         _warn(announcer.finish(rec, what="the run could not start"))
-        return ExitCode.FAILED
+        return _Ran(ExitCode.FAILED, rec, run_dir, None)
     progress.close()
     record.save(run_dir, rec)  # the run folder was scrubbed: lock_token readable again (for unlock-stale)
     interrupt.flush()
@@ -386,9 +431,43 @@ def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
     progress.finish(f"{report.result_text(rec)} after {report.format_duration(rec.duration)}; "
                     f"report: {report_path}", ok=code == ExitCode.OK)
     _warn(announcer.finish(rec, facts, report_path))
+    return _Ran(int(code), rec, run_dir, report_path)
+
+
+# triage ----------------------------------------------------------------
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    """Diagnose (one kept run of the diagnose scenario), then print each host's verdicts."""
+    project = paths.project_dir()
+    catalog = load_catalog(project)
+    rules = load_rules(project / triage.RULES_FILE, catalog.scenarios)  # a bad file: exit 2, nothing run
+    request, extra, vault = _scenario_request(args, project, catalog.get(triage.DIAGNOSE))
+    runs = paths.writable_runs_dir()
+    redactor = _redactor(extra, vault)
+    progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
+    interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
+    with interrupt.installed():
+        ran = _run(args, request, runs, redactor, progress, interrupt)
+    if ran.report is None or ran.code == ExitCode.INTERRUPTED:
+        return ran.code
+    diagnoses = ran.rec.published.get("diagnosis") or {}
+    unreachable = {host for host, count in ran.rec.stats.get("dark", {}).items() if count}
+    # the proposed commands log in and read -e as this triage did (secret-looking -e values masked)
+    options = request.connection.args()
+    for item in args.extra_vars:
+        options += ["-e", _shown_extra_vars(item)]
+    hosts = triage.per_host(rules, diagnoses, ran.rec.hosts, unreachable, request.inventory, options)
     if args.json:
-        _print_summary(rec, report_path, run_dir)
-    return int(code)
+        print(json.dumps({"run_id": ran.rec.run_id, "result": ran.rec.result, "exit_code": ran.code,
+                          "run_dir": str(ran.run_dir), "report": str(ran.report), "hosts": hosts}, indent=2),
+              flush=True)
+    else:
+        titles = {name: scenario.title for name, scenario in catalog.scenarios.items()}
+        for host, found in hosts.items():
+            for line in triage.host_lines(host, found, titles):
+                print(line)
+    return ran.code
 
 
 def _save(run_dir: Path, rec: record.RunRecord, redactor: Redactor) -> None:
@@ -527,25 +606,27 @@ def _shown_extra_vars(item: str) -> str:
 
 
 def _command_line(args: argparse.Namespace) -> str:
-    """What was typed, secret -e values masked (a vars file by its name: its values are not shown)."""
-    words = ["runbook", "run", args.scenario]
+    """What was typed (`run` or `triage`), secret -e values masked (a vars file by its name: its values are not
+    shown). The options only `run` has are read with defaults."""
+    words = ["runbook", "run", args.scenario] if args.command == "run" else ["runbook", args.command]
     for inventory in args.inventory:
         words += ["-i", inventory]
     if args.limit:
         words += ["-l", args.limit]
     for item in args.extra_vars:
         words += ["-e", _shown_extra_vars(item)]
+    run_only = vars(args)
     for flag, value in (("-u", args.user), ("--become-user", args.become_user), ("--private-key", args.private_key),
-                        ("--ssh-common-args", args.ssh_common_args), ("-f", args.forks),
+                        ("--ssh-common-args", args.ssh_common_args), ("-f", run_only.get("forks")),
                         ("--incident", args.incident)):
         if value is not None:
             words += [flag, str(value)]
     words += [word for vault_id in args.vault_id for word in ("--vault-id", vault_id)]
     words += [word for path in args.vault_password_file for word in ("--vault-password-file", path)]
-    words += [word for tags in args.tags for word in ("--tags", tags)]
-    words += [word for tags in args.skip_tags for word in ("--skip-tags", tags)]
-    for flag, given in (("-b", args.become), ("--diff", args.diff), ("--check", args.check), ("--yes", args.yes),
-                        ("--ask-vault-pass", args.ask_vault_pass)):
+    words += [word for tags in run_only.get("tags", []) for word in ("--tags", tags)]
+    words += [word for tags in run_only.get("skip_tags", []) for word in ("--skip-tags", tags)]
+    for flag, given in (("-b", args.become), ("--diff", run_only.get("diff")), ("--check", run_only.get("check")),
+                        ("--yes", run_only.get("yes")), ("--ask-vault-pass", args.ask_vault_pass)):
         if given:
             words.append(flag)
     if args.verbose:
