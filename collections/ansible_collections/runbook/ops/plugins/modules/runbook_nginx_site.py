@@ -163,7 +163,7 @@ def server_blocks(text):
                     blocks.append((block[0], block[1]))
             words = []
         elif token == ";":
-            server = next((block for _, block in reversed(stack) if block is not None), None)
+            server = next((block for _name, block in reversed(stack) if block is not None), None)
             if words and server is not None:
                 if words[0] == "server_name" and stack[-1][1] is server:
                     server[0].extend(words[1:])
@@ -177,7 +177,7 @@ def server_blocks(text):
 
 def server_names(text):
     """The server_name values of each `server {}` block of one file's text: [[name, ...], ...]."""
-    return [names for names, _ in server_blocks(text)]
+    return [names for names, _passes in server_blocks(text)]
 
 
 def tier(name, domain):
@@ -208,7 +208,7 @@ def find_site(text, domain):
         blocks = server_blocks(contents)
         if not blocks:
             continue
-        names = [name for block_names, _ in blocks for name in block_names]
+        names = [name for block_names, _passes in blocks for name in block_names]
         files.append({"path": path, "server_names": names})
         for block_names, passes in blocks:
             for name in block_names:
