@@ -92,3 +92,55 @@ def test_nothing_prompts() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(- )?(vars_prompt|ansible\.builtin\.pause|pause):", text, re.MULTILINE), path
+
+
+# The execution environment built on these machines (`make ee`): testbed/ee/.
+LOCAL_EE = ROOT / "testbed" / "ee"
+
+
+def local_ee_definition() -> dict[str, Any]:
+    return yaml.safe_load((LOCAL_EE / "execution-environment.yml").read_text(encoding="utf-8"))
+
+
+def test_the_local_execution_environment_carries_what_production_carries() -> None:
+    local, production = local_ee_definition(), ee_definition()
+    assert local["version"] == 3
+    for key in ("ansible_core", "ansible_runner", "python", "exclude"):
+        assert local["dependencies"][key] == production["dependencies"][key], key
+    assert local["dependencies"]["ansible_core"]["package_pip"] == pinned("ansible-core")
+    # what the test bed's community.docker.docker connection and real servers' ssh need
+    assert {"docker-cli [platform:dpkg]", "openssh-client [platform:dpkg]"} <= set(local["dependencies"]["system"])
+    assert local["options"]["package_manager_path"] == "/usr/local/sbin/pkgmgr-apt"
+    assert "--offline" in local["build_arg_defaults"]["ANSIBLE_GALAXY_CLI_COLLECTION_OPTS"]
+
+
+def test_the_local_execution_environment_installs_requirements_yml_and_runbook_ops() -> None:
+    data = yaml.safe_load((LOCAL_EE / "requirements.yml").read_text(encoding="utf-8"))
+    assert {item["type"] for item in data["collections"]} == {"dir"}
+    installed = {".".join(item["name"].split("/")[-2:]) for item in data["collections"]}
+    assert installed == set(collections(ROOT / "requirements.yml")) | {"runbook.ops"}
+    prefix = "/build/collections/ansible_collections/"
+    assert all(item["name"].startswith(prefix) for item in data["collections"])
+
+
+def test_ansible_builder_creates_the_local_build_context(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    result = subprocess.run(
+        [str(ANSIBLE_BUILDER), "create", "-f", str(LOCAL_EE / "execution-environment.yml"), "-c", str(context),
+         "--output-filename", "Dockerfile"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dockerfile = (context / "Dockerfile").read_text()
+    assert 'ARG PKGMGR="/usr/local/sbin/pkgmgr-apt"' in dockerfile
+    assert 'ARG ANSIBLE_GALAXY_CLI_COLLECTION_OPTS="--offline"' in dockerfile
+    # Debian's python3 has no ensurepip: ansible-builder's pip_install step is not there.
+    assert "/output/scripts/pip_install" not in dockerfile.split("# Builder build stage")[0]
+    assert (context / "_build" / "scripts" / "pkgmgr-apt").exists()
+    assert pinned("ansible-runner") in dockerfile
+
+
+def test_pkgmgr_apt_refuses_what_it_does_not_translate() -> None:
+    result = subprocess.run(["sh", str(LOCAL_EE / "pkgmgr-apt"), "upgrade"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2
+    assert "not 'upgrade'" in result.stderr
