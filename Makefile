@@ -91,7 +91,7 @@ molecule: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) python testbed/suite.py --jobs $(JOBS) $(S)
 	-docker volume prune -f >/dev/null
 
-integration: venv images
+integration: venv images ee
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/integration.sh -q --durations=8
 
 # Not part of `make test` (about 12 minutes): the unit tests and molecule's outage scenario
@@ -100,14 +100,11 @@ integration: venv images
 compat: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash tools/compat.sh
 
-# Not part of `make test`: times a rollback by the runbook's own commands against
-# rollback.yml on two identical test hosts, and a certificate renewal against an
-# unreachable ACME server (certificate.yml vs certbot renew), the outage recovery on one
-# host and on four at once, and prints the ratios.
-# Not part of `make test`: the execution environment runbook-ee:latest, built here with
-# ansible-builder on the test bed's Debian base (testbed/build-ee.sh; about 3 minutes cold,
-# seconds when nothing changed), and a scenario run through ansible-runner's worker protocol
-# in it, as AWX runs a job (testbed/awx-smoke.sh).
+# The execution environment runbook-ee:latest, built here with ansible-builder on the test
+# bed's Debian base (testbed/build-ee.sh; about a minute cold, seconds when nothing changed).
+# `make integration` builds it first: tests/integration/test_awx_worker.py runs scenarios
+# through ansible-runner's worker protocol in it, as AWX runs a job. `make awx-smoke` does
+# the same on a host of its own (testbed/awx-smoke.sh; not part of `make test`).
 .PHONY: ee awx-smoke
 ee: venv images
 	$(RUN) bash testbed/build-ee.sh
@@ -115,6 +112,10 @@ ee: venv images
 awx-smoke: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/awx-smoke.sh
 
+# Not part of `make test`: times a rollback by the runbook's own commands against
+# rollback.yml on two identical test hosts, and a certificate renewal against an
+# unreachable ACME server (certificate.yml vs certbot renew), the outage recovery on one
+# host and on four at once, and prints the ratios.
 .PHONY: bench
 bench: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) $(BIN)/python bench/rollback
