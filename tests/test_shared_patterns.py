@@ -20,14 +20,18 @@ REFUSED = [
     ("deploy", "ref", "main.lock"), ("deploy", "ref", "feature/"), ("deploy", "ref", "release."),
     ("deploy", "ref", "../../etc"), ("deploy", "ref", "a//b"), ("deploy", "ref", "main@{1}"),
     ("deploy", "ref", "-rf"), ("deploy", "ref", "main;reboot"), ("deploy", "ref", ""),
-    ("rollback", "commit", "zzz"), ("rollback", "commit", "HEAD~"), ("rollback", "commit", "HEAD^"),
-    ("rollback", "commit", "last-good; reboot"), ("rollback", "commit", "abc12"),
+    ("rollback", "commit", "-zzz"), ("rollback", "commit", "HEAD~"), ("rollback", "commit", "HEAD^"),
+    ("rollback", "commit", "last-good; reboot"), ("rollback", "commit", "--upload-pack=touch x"),
+    ("rollback", "commit", "refs/heads/main"), ("rollback", "commit", "refs/tags/-x"), ("rollback", "commit", "v1..2"),
+    ("rollback", "commit", "v1.lock"), ("rollback", "commit", "v1.2.3/"), ("rollback", "commit", "v1.2.3^{}"),
     ("rollback", "snapshot", "perhaps"), ("rollback", "no_cache", "maybe"),
 ]
 ACCEPTED = [
     ("deploy", "ref", "main"), ("deploy", "ref", "release/2026.11"), ("deploy", "ref", "v1.2.3"),
     ("deploy", "ref", "feature/lock-fix"), ("deploy", "ref", "0123abc"),
     ("rollback", "commit", "HEAD~3"), ("rollback", "commit", "last-good"), ("rollback", "commit", "0123abcd"),
+    ("rollback", "commit", "v1.2.3"), ("rollback", "commit", "refs/tags/v1.2.3"), ("rollback", "commit", "release/2026.11"),
+    ("rollback", "commit", "abc12"),  # a tag name (a SHA needs 7-40 hex digits): the host says when there is no such tag
     ("rollback", "snapshot", "false"), ("rollback", "no_cache", "true"),
 ]
 

@@ -9,7 +9,7 @@ import os
 import secrets
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -25,6 +25,7 @@ from runbook.catalog import Scenario, by_severity, load_catalog, load_scenario
 from runbook.errors import BadInput, ExitCode, Refused
 from runbook.interrupt import Interrupt
 from runbook.playbook_listing import list_playbook
+from runbook.preview import PROBED, release_preview
 from runbook.progress import Progress
 from runbook.scenario_help import scenario_help
 from runbook.pywarnings import Collector, interpreter_warnings
@@ -349,9 +350,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(list_playbook(request, what, Redactor(secrets_given)), end="")
         return ExitCode.OK
     runs = paths.writable_runs_dir()
-    confirm(scenario, args.yes, args.check)
-
     redactor = _redactor(extra, vault)
+    confirm(scenario, args.yes, args.check,
+            preview=(lambda: release_preview(request, redactor)) if scenario.name in PROBED else None)
+
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
@@ -579,13 +581,19 @@ def _start_record(args: argparse.Namespace, request: RunRequest, runs: Path,
     return rec, run_dir
 
 
-def confirm(scenario: Scenario, confirmed: bool, check: bool = False) -> None:
-    """Ask before a destructive scenario; refuse when nobody can answer. A --check run changes nothing: no question."""
+def confirm(scenario: Scenario, confirmed: bool, check: bool = False,
+            preview: Callable[[], list[str]] | None = None) -> None:
+    """Ask before a destructive scenario; refuse when nobody can answer. A --check run changes nothing: no question.
+    On a terminal, `preview` (rollback, deploy: the read-only probe's hosts and from -> to) is shown first."""
     if not scenario.destructive or confirmed or check:
         return
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise Refused(f"{scenario.name} is destructive ({scenario.title}); no terminal to confirm, re-run with --yes")
     print(f"{scenario.name} is destructive: {scenario.title} (runbook section {scenario.section}).", file=sys.stderr)
+    if preview is not None:
+        print("Reading what it would do (read-only probe, --check)...", file=sys.stderr, flush=True)
+        for line in preview():
+            print(line, file=sys.stderr)
     try:
         answer = input(f"Type '{scenario.name}' to run it: ")
     except EOFError:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""After a rollback to v3: the work tree and the running containers are v3, the
+"""After a rollback to the tag v3: the work tree and the running containers are v3, the
 app is healthy, and the snapshot of v4's state is there with safe modes."""
 
 import pytest
@@ -56,4 +56,6 @@ def test_ledger_records_v4_found_healthy_then_v3_past_the_gate(host, app):
         (app.sha("v3"), "passed the health gate"),
     ]  # the idempotence run recorded nothing more
     assert entries[-1]["rolled_back_from"] == app.sha("v4")
+    # the tag was resolved on the host: the ledger holds full commit SHAs only
+    assert all(len(e["commit"]) == 40 and int(e["commit"], 16) >= 0 for e in entries)
     assert host.file(app.state_dir + "/releases.jsonl").mode == 0o600

@@ -12,12 +12,22 @@ import os
 import re
 import shutil
 
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import is_full_sha
+
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 OVERRIDE_NAMES = ("compose.override.yaml", "compose.override.yml",
                   "docker-compose.override.yaml", "docker-compose.override.yml")
 # A commit as a person names it (target, candidate): 7 to 40 hex digits.
 SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 RELATIVE = re.compile(r"^HEAD~([0-9]+)$")
+# A tag as a rollback names it, v1.2.3 or refs/tags/v1.2.3: git check-ref-format's rules
+# that matter here, in a stricter alphabet (letters, digits, . _ / -); never a leading
+# "-" (no option reaches git), no "..", "//", "@{", component starting with "." or
+# ending in ".lock", no trailing "/" or ".". A name of 7-40 hex digits is a SHA: its
+# tag is named refs/tags/NAME.
+TAG_REF = "refs/tags/"
+TAG_NAME = re.compile(r"^(?!refs/|.*(?:\.\.|//|/\.|\.lock(?:/|$)|[/.]$))[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+IMAGE_CANDIDATES = 20
 LABEL_KEY = re.compile(r"^[A-Za-z0-9._/-]+$")
 PROJECT_FIELDS = ("com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.oneoff")
 
@@ -32,6 +42,27 @@ def rev(commands, repo, name):
         return ""
     rc, out, dummy = git(commands, repo, "rev-parse", "--verify", "--quiet", name + "^{commit}")
     return out.strip() if rc == 0 else ""
+
+
+def tag_name(target):
+    """The tag a target names (v1.2.3, refs/tags/v1.2.3), or '' (a SHA, HEAD~N, last-good, empty, malformed)."""
+    if target.startswith(TAG_REF):
+        name = target[len(TAG_REF):]
+    elif not target or target.startswith("refs/") or SHA.match(target) or RELATIVE.match(target) or target == "last-good":
+        return ""
+    else:
+        name = target
+    return name if TAG_NAME.match(name) else ""
+
+
+def commit_of(commands, repo, name):
+    """(commit, error) of a hex name taken as a commit only: git prefers a branch or tag of the same
+    name over a short SHA, so a commit that does not start with the name is refused, not taken."""
+    found = rev(commands, repo, name)
+    if found and not found.lower().startswith(name.lower()):
+        return "", ("%s is also the name of a branch or tag here (it resolves to %s); give the full 40-hex SHA, "
+                    "or refs/tags/%s for the tag" % (name, found[:12], name))
+    return found, ""
 
 
 def dirty_files(commands, repo):
@@ -65,6 +96,54 @@ def running_release(containers, project):
     """{service: commit label} of the project's running containers (as `docker compose ps` lists them)."""
     return {service: commit for name, service, oneoff, commit in containers
             if project and name == project and oneoff != "True"}
+
+
+def sortable_time(created):
+    """Docker's RFC 3339 time (2026-12-06T15:35:08.8407967Z) as a string that sorts as the time does."""
+    stamp, dummy, rest = created.strip().partition(".")
+    digits = re.match(r"[0-9]*", rest).group(0)
+    return stamp[:19] + "." + digits.ljust(9, "0")
+
+
+def parse_image_releases(text):
+    """Commits (full SHAs) of `docker image inspect` lines "created<TAB>label", newest image first, each once."""
+    newest = {}
+    for line in text.splitlines():
+        created, dummy, commit = line.partition("\t")
+        commit = commit.strip().lower()
+        if is_full_sha(commit):
+            newest[commit] = max(newest.get(commit, ""), sortable_time(created))
+    return [commit for commit, dummy in sorted(newest.items(), key=lambda item: (item[1], item[0]), reverse=True)]
+
+
+def image_releases(commands, project, label):
+    """The commits the compose project's images carry in the commit label, newest first (images a
+    release built here: compose labels them with the project, compose_deploy with the commit)."""
+    if not project or not LABEL_KEY.match(label):
+        return []
+    rc, out, dummy = commands.run(["docker", "image", "ls", "--quiet", "--no-trunc",
+                                   "--filter", "label=com.docker.compose.project=%s" % project,
+                                   "--filter", "label=%s" % label], timeout=60)
+    ids = sorted(set(out.split())) if rc == 0 else []
+    if not ids:
+        return []
+    rc, out, dummy = commands.run(["docker", "image", "inspect", "--format",
+                                   '{{.Created}}\t{{index .Config.Labels "%s"}}' % label] + ids, timeout=60)
+    return parse_image_releases(out) if rc == 0 else []
+
+
+def previous_release(commands, repo, origin, commits):
+    """The newest of commits (image labels, newest first) that is a commit here, not origin, and an
+    ancestor of origin (the release before it, never a newer one); '' when none is."""
+    if not origin:
+        return ""
+    for commit in commits[:IMAGE_CANDIDATES]:
+        if commit == origin.lower():
+            continue
+        found = rev(commands, repo, commit)
+        if found and found != origin and git(commands, repo, "merge-base", "--is-ancestor", found, origin)[0] == 0:
+            return found
+    return ""
 
 
 def compose_files(compose_dir):
@@ -160,18 +239,44 @@ def where_from(head, dirty, services, status, entries):
     return head, "work tree HEAD (the app is not healthy and no release is recorded)"
 
 
-def target_of(commands, p, origin, good):
-    """(commit or '', how the target was named, error or '')."""
-    repo, target = p["repo_dir"], p["target"] or ("last-good" if good else "HEAD~1")
+def target_of(commands, p, origin, good, previous=""):
+    """(commit or '', how the target was named, error or '', note or ''). An empty target is
+    last-good (the ledger), else previous (the newest earlier release an image label names), else
+    HEAD~1; the note says which and why when it is not the ledger's."""
+    repo, target = p["repo_dir"], p["target"]
+    if not target and not good and previous:
+        return previous, "previous release (image label %s)" % p["label"], "", (
+            "No commit given and the host's ledger has no earlier healthy release: taking %s, the newest earlier "
+            "release whose images carry the label %s." % (previous[:12], p["label"]))
+    note = ""
+    if not target and not good:
+        note = ("No commit given: taking HEAD~1 of %s, because the ledger has no earlier healthy release and no image "
+                "carries an earlier commit label (%s); give commit=<sha>, a tag or HEAD~N to choose."
+                % (origin[:12] or "HEAD", p["label"]))
+    target = target or ("last-good" if good else "HEAD~1")
     if target == "last-good":
         if not good:
             return "", target, ("no earlier healthy release is recorded on this host; "
-                                "give commit=<sha> or commit=HEAD~N")
-        return rev(commands, repo, good) or good, "last-good", ""
+                                "give commit=<sha>, a tag or commit=HEAD~N"), ""
+        return rev(commands, repo, good) or good, "last-good", "", ""
     relative = RELATIVE.match(target)
     if relative:
-        return rev(commands, repo, "%s~%s" % (origin, relative.group(1))), "%s from %s" % (target, origin[:12]), ""
-    return rev(commands, repo, p["candidate"] or target), target, ""
+        return rev(commands, repo, "%s~%s" % (origin, relative.group(1))), "%s from %s" % (target, origin[:12]), "", note
+    if p["candidate"]:
+        return rev(commands, repo, p["candidate"]), target, "", ""
+    if SHA.match(target):
+        found, error = commit_of(commands, repo, target)
+        return found, target, error, ""
+    tag = tag_name(target)
+    if tag and not p["remote"]:
+        found = rev(commands, repo, TAG_REF + tag)
+        if not found:
+            hint = " (a commit SHA has 7 to 40 hex digits)" if re.match(r"^[0-9a-fA-F]+$", tag) else ""
+            return "", target, "no tag %s pointing at a commit in %s%s (git tag --list shows the tags)" % (tag, repo, hint), ""
+        return found, "tag %s" % tag, "", ""
+    if not p["remote"]:
+        return "", target, "not a commit SHA, a tag, HEAD~N or last-good", ""
+    return rev(commands, repo, target), target, "", ""
 
 
 def refusals(found, p):

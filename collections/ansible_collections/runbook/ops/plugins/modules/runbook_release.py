@@ -19,7 +19,8 @@ description:
   - C(action=probe) only reads (and changes nothing) the work tree (HEAD, tracked files with local changes, recent
     commits), the release that runs (the commit label of the stack's running containers and whether the health URL
     answers 200), the release ledger (I(state_dir)/releases.jsonl), the target (a SHA, HEAD~N counted from the release
-    that runs, a branch or tag looked up on the remote, last-good or the default), untracked files the target tracks,
+    that runs, a local tag (v1.2.3 or refs/tags/v1.2.3, resolved to its commit), a branch or tag looked up on the
+    remote, last-good or the default), untracked files the target tracks,
     the compose files and the services that build, the host's clock and free space for a snapshot.
     It fails with one line when it refuses the target (RV(refused) names why), before anything changes.
   - C(action=probe_and_take) is the same probe and then, in the same round trip, when there is work to do and nothing
@@ -42,7 +43,14 @@ options:
   repo_dir: {type: path, description: The app's git work tree (probe).}
   compose_dir: {type: path, description: The directory of the compose file (probe).}
   state_dir: {type: path, required: true, description: The contract's runbook_state_dir; the ledger is releases.jsonl in it.}
-  target: {type: str, default: '', description: 'A 7-40 hex SHA, HEAD~N, last-good, or empty for the default.'}
+  target:
+    type: str
+    default: ''
+    description: >-
+      A 7-40 hex SHA (a commit only, never a branch or tag of that name), HEAD~N, last-good, a tag (v1.2.3 or
+      refs/tags/v1.2.3; without I(remote), resolved on the host to its commit), or empty for the default:
+      last-good when the ledger has one, else the newest earlier release (an ancestor of the one that runs) whose
+      images of the compose project carry the commit I(label), else HEAD~1 (RV(target_note) says which and why).
   candidate: {type: str, default: '', description: 'A commit a branch or tag resolved to on the remote (deploy): given, no lookup.'}
   remote: {type: str, default: '', description: 'Deploy: the remote to look a branch or tag target up on (git ls-remote).'}
   health_url: {type: str, default: '', description: The app's health URL (probe).}
@@ -71,7 +79,7 @@ options:
     default: ''
     description: "The run lock's state directory (probe): RV(lock) then says whether a run held the lock while the probe read."
   target_pattern: {type: str, default: '', description: "A regular expression the whole target must match (probe)."}
-  accepted: {type: str, default: 'a 7-40 hex commit SHA, HEAD~N or last-good', description: "What the refusals say is accepted."}
+  accepted: {type: str, default: 'a 7-40 hex commit SHA, a tag, HEAD~N or last-good', description: "What the refusals say is accepted."}
   take_lock:
     type: dict
     default: {}
@@ -118,6 +126,8 @@ origin: {description: The release that runs (or ran last)., returned: probe, typ
 origin_source: {description: How origin was found., returned: probe, type: str}
 record_origin: {description: The running release is healthy and not the ledger's last., returned: probe, type: bool}
 to: {description: The target commit (empty when unknown)., returned: probe, type: str}
+target: {description: How the target was named (last-good, tag v1.2.3, HEAD~1 from ...)., returned: probe, type: str}
+target_note: {description: 'Without a target and a last-good: which default was taken and why (else empty).', returned: probe, type: str}
 at_target: {description: Nothing to do., returned: probe, type: bool}
 refused: {description: Why the target is refused (names)., returned: probe, type: list, elements: str}
 moved: {description: 'probe_and_take: the move made in the same round trip ({} when none).', returned: probe, type: dict}
@@ -136,8 +146,8 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_endpoints impo
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import (
     append_ledger, is_full_sha, last_good, ledger_entries)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_release_state import (
-    SHA, collisions, compose_config, compose_containers, compose_files, dirty_files, free_bytes, git, recent_log,
-    refusals, remote_candidate, rev, running_release, target_of, tree_bytes, where_from)
+    SHA, collisions, compose_config, compose_containers, compose_files, dirty_files, free_bytes, git, image_releases,
+    previous_release, recent_log, refusals, remote_candidate, rev, running_release, target_of, tree_bytes, where_from)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import lock_state, new_token, take_if_untouched
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_snapshot import (
     HEADROOM, no_room_message, snapshot_fits, take_snapshot, write_label)
@@ -185,7 +195,12 @@ def probe(module):
     # records it (action=record) once its checks pass, before anything moves.
     record_origin = status == 200 and bool(origin) and (not entries or entries[-1]["commit"] != origin)
     good = last_good(entries, origin)
-    to, named, error = target_of(COMMANDS, p, origin, good)
+    # No target and no earlier healthy release in the ledger (a host another CI job
+    # deployed): the release before the running one is read from the image labels.
+    previous = ""
+    if not p["target"] and not good:
+        previous = previous_release(COMMANDS, repo, origin, image_releases(COMMANDS, project, p["label"]))
+    to, named, error, note = target_of(COMMANDS, p, origin, good, previous)
     log = recent_log(COMMANDS, repo, p["log_lines"])
     # Every service that builds runs with the target's commit label (a stack
     # started by hand carries none: the next release relabels it).
@@ -196,7 +211,7 @@ def probe(module):
         running={"services": services, "status": status, "healthy": status == 200},
         origin=origin, origin_source=origin_source, record_origin=record_origin,
         ledger=entries[-10:], last_good=good,
-        to=to, target=named, target_error=error,
+        to=to, target=named, target_error=error, target_note=note,
         candidate=p["candidate"], looked_up=looked_up, remote_error=remote_error,
         labelled=labelled,
         # Nothing to do: the tree is there, the running release is the target,
@@ -342,7 +357,7 @@ def main():
             services=dict(type="list", elements="str", default=[]),
             lock_dir=dict(type="path", default=""),
             target_pattern=dict(type="str", default=""),
-            accepted=dict(type="str", default="a 7-40 hex commit SHA, HEAD~N or last-good"),
+            accepted=dict(type="str", default="a 7-40 hex commit SHA, a tag, HEAD~N or last-good"),
             take_lock=dict(type="dict", default={}),
             move=dict(type="bool", default=False),
         ),
