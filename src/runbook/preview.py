@@ -45,6 +45,8 @@ class HostPreview:
     def line(self) -> str:
         if self.problem:
             return f"{self.host}: {self.problem}"
+        if not self.origin and not self.to:
+            return f"{self.host}: the probe said nothing about its release (from -> to unknown)"
         if self.origin and self.origin == self.to:
             return f"{self.host}: {self.origin[:12]} (running) -> no change (already the target)"
         source = "running" if self.origin_source.startswith("running") else self.origin_source.split(" (")[0]
@@ -63,8 +65,9 @@ def from_event(event: dict[str, Any], found: dict[str, HostPreview]) -> None:
         preview.problem = f"the probe cannot reach it ({_one_line(res.get('msg'))})"
     elif result.status == "failed" and not preview.problem:
         said = _one_line(res.get("msg"))
-        preview.problem = (f"refused: {said}" if action_of(data) == PROBE_ACTION
-                           else f"could not be probed ({result.task}: {said})")
+        # the probe's own refusal names why (refused: [...]); anything else kept it from reading the host
+        refused = action_of(data) == PROBE_ACTION and bool(res.get("refused"))
+        preview.problem = f"refused: {said}" if refused else f"could not be probed ({result.task}: {said})"
     elif action_of(data) == PROBE_ACTION and isinstance(res, dict) and "origin" in res and not preview.origin:
         preview.origin, preview.origin_source = str(res.get("origin") or ""), str(res.get("origin_source") or "")
         preview.to, preview.target = str(res.get("to") or ""), str(res.get("target") or "")
