@@ -50,7 +50,8 @@ def fixture_repo(tmp_path: Path) -> dict[str, str]:
 
 
 def target(repo: dict[str, str], name: str, good: str = "", previous: str = "", remote: str = "") -> tuple:
-    params = {"repo_dir": repo["repo"], "target": name, "candidate": "", "remote": remote, "label": "org.runbook.commit"}
+    params = {"repo_dir": repo["repo"], "target": name, "candidate": "", "remote": remote, "label": "org.runbook.commit",
+              "accepted": "a SHA, a tag, HEAD~N or last-good"}
     return target_of(COMMANDS, params, repo["v3"], good, previous)
 
 
@@ -84,6 +85,8 @@ def test_a_tag_resolves_to_its_full_commit(repo):
 def test_an_unknown_tag_is_refused_in_one_line(repo):
     to, dummy, error, dummy = target(repo, "v9")
     assert to == "" and error.startswith("no tag v9 pointing at a commit in ") and "\n" not in error
+    assert error.endswith("; give a SHA, a tag, HEAD~N or last-good that exists")
+    assert "(a commit SHA has 7 to 40 hex digits)" in target(repo, "abc12")[2]
 
 
 def test_a_short_sha_that_is_also_a_tag_name_is_refused_not_guessed(repo):

@@ -272,7 +272,8 @@ def target_of(commands, p, origin, good, previous=""):
         found = rev(commands, repo, TAG_REF + tag)
         if not found:
             hint = " (a commit SHA has 7 to 40 hex digits)" if re.match(r"^[0-9a-fA-F]+$", tag) else ""
-            return "", target, "no tag %s pointing at a commit in %s%s (git tag --list shows the tags)" % (tag, repo, hint), ""
+            return "", target, ("no tag %s pointing at a commit in %s%s (git tag --list shows the tags); give %s that exists"
+                                % (tag, repo, hint, p["accepted"])), ""
         return found, "tag %s" % tag, "", ""
     if not p["remote"]:
         return "", target, "not a commit SHA, a tag, HEAD~N or last-good", ""

@@ -126,7 +126,7 @@ origin: {description: The release that runs (or ran last)., returned: probe, typ
 origin_source: {description: How origin was found., returned: probe, type: str}
 record_origin: {description: The running release is healthy and not the ledger's last., returned: probe, type: bool}
 to: {description: The target commit (empty when unknown)., returned: probe, type: str}
-target: {description: How the target was named (last-good, tag v1.2.3, HEAD~1 from ...)., returned: probe, type: str}
+target: {description: 'How the target was named (last-good, tag v1.2.3, HEAD~1 from a commit, ...).', returned: probe, type: str}
 target_note: {description: 'Without a target and a last-good: which default was taken and why (else empty).', returned: probe, type: str}
 at_target: {description: Nothing to do., returned: probe, type: bool}
 refused: {description: Why the target is refused (names)., returned: probe, type: list, elements: str}
