@@ -3,6 +3,9 @@
 each host and its from -> to, read by the playbook's own read-only probe (--check); a host
 it cannot reach is said as such and the question is still asked. Answering anything but
 the scenario's name refuses (exit 4) and nothing on the host changed.
+
+Needs the prepared test host of testbed/integration.sh (RUNBOOK_TEST_INVENTORY, RUNBOOK_TEST_HOST;
+the app's work tree RUNBOOK_TEST_REPO_DIR, default /root/echoelmusic); skips without one.
 """
 
 from __future__ import annotations
@@ -64,14 +67,17 @@ def test_the_prompt_names_each_host_and_from_to_and_a_no_changes_nothing(
     inventory, container = test_host
     head = sha(container, "HEAD")
     target = sha(container, "HEAD~1")
-    on_host(container, "git", "-C", os.environ.get("RUNBOOK_TEST_REPO_DIR", "/root/echoelmusic"),
-            "tag", "-f", "prompt-target", target)
+    repo = os.environ.get("RUNBOOK_TEST_REPO_DIR", "/root/echoelmusic")
+    on_host(container, "git", "-C", repo, "tag", "-f", "prompt-target", target)
     # the test host, and one that does not exist: said, and the question still comes
     ghost = tmp_path / "ghost.yml"
     ghost.write_text("app_servers:\n  hosts:\n    ghost-host:\n      ansible_connection: community.docker.docker\n"
                      "      ansible_host: runbook-no-such-container\n")
-    code, out = on_a_terminal(["run", "rollback", "-i", inventory, "-i", str(ghost), "-e", "commit=prompt-target"],
-                              tmp_path / "runs", b"no")
+    try:
+        code, out = on_a_terminal(["run", "rollback", "-i", inventory, "-i", str(ghost), "-e", "commit=prompt-target"],
+                                  tmp_path / "runs", b"no")
+    finally:
+        on_host(container, "git", "-C", repo, "tag", "-d", "prompt-target")
     assert code == 4, out
     assert "rollback on " in out and "ghost-host" in out, out
     host_line = [line for line in out.splitlines() if "(tag prompt-target)" in line]
