@@ -238,3 +238,12 @@ def test_host() -> tuple[str, str]:
     container = os.environ.get("RUNBOOK_TEST_HOST")
     assert container, "RUNBOOK_TEST_HOST must name the test host's container when RUNBOOK_TEST_INVENTORY is set"
     return inventory, container
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin/ folder of a fresh venv outside the repository holding the wheel built from this
+    work tree (tests/wheelutil.py): built once per run, for every integration test that installs it."""
+    from wheelutil import installed_wheel
+
+    return installed_wheel(tmp_path_factory.mktemp("wheel"))

@@ -5,7 +5,7 @@
 clone), checks it carries the content, installs it into a new venv with the package index
 (pip's cache makes a repeat quick) and returns that venv's bin/ folder. The fresh venv has
 ansible-core but no collections of its own: the docker connection and the callbacks can only
-come from the ones shipped in the wheel. tests/integration/conftest.py makes it the
+come from the ones shipped in the wheel. tests/conftest.py makes it the
 session-wide `installed` fixture, so the wheel is built once per run.
 """
 

@@ -2,7 +2,7 @@
 """Install anywhere: the built wheel, in a fresh venv outside the repository.
 
 The wheel is built and installed once per run (tests/wheelutil.py, the `installed`
-fixture of tests/integration/conftest.py); from a folder that is not the repository, runs
+fixture of tests/conftest.py); from a folder that is not the repository, runs
 `runbook list` and `runbook run outage` against the prepared test host
 (RUNBOOK_TEST_INVENTORY / RUNBOOK_TEST_HOST, as in tests/integration/test_outage.py).
 The fresh venv has ansible-core but no collections of its own: the docker
