@@ -4,8 +4,9 @@ worker inside the execution environment runbook-ee:latest (`make ee`), against t
 prepared test host (RUNBOOK_TEST_INVENTORY / RUNBOOK_TEST_HOST, as for every integration
 test). testbed/awx_worker.py lays out the private data dir as AWX does and runs the pipe.
 
-Skips when the image runbook-ee:latest does not exist (`make ee` builds it; it is not part
-of `make test`).
+Skips when the image runbook-ee:latest does not exist (`make ee` builds it; `make
+integration`, so `make test`, builds it first). The rollback leaves the host as it found it:
+on the release it ran, and without a state dir when it had none.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "runbook-ee:latest"
 APP = "backend-api-1"
 APP_DIR = "/root/echoelmusic"
+STATE_DIR = "/var/lib/runbook"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,7 @@ def test_rollback_with_survey_answers_through_the_worker(test_host: tuple[str, s
     before = on_host(container, "git", "-C", APP_DIR, "rev-parse", "HEAD").stdout.strip()
     target = on_host(container, "git", "-C", APP_DIR, "rev-parse", "HEAD~1").stdout.strip()
     answers = {"commit": target, "no_cache": "false", "snapshot": "true", "runbook_confirm": "yes, run rollback"}
+    fresh = on_host(container, "test", "-e", STATE_DIR, check=False).returncode != 0
     try:
         run, artifacts = through_the_worker(tmp_path / "rollback", inventory, "playbooks/rollback.yml",
                                             execution_environment, answers)
@@ -100,3 +103,5 @@ def test_rollback_with_survey_answers_through_the_worker(test_host: tuple[str, s
         back, _ = through_the_worker(tmp_path / "back", inventory, "playbooks/rollback.yml", execution_environment,
                                      {**answers, "commit": before})
         assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
+        if fresh:  # and as fresh as it was: later tests (tests/test_bad_input.py) need a host with no state
+            on_host(container, "rm", "-rf", STATE_DIR)
