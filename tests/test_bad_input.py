@@ -24,10 +24,13 @@ pytestmark = [
     pytest.mark.skipif(not (HOST and INVENTORY), reason="needs RUNBOOK_TEST_HOST and RUNBOOK_TEST_INVENTORY (make integration)"),
 ]
 
-ACCEPTED_COMMIT = "give a 7-40 hex commit SHA, HEAD~N or last-good"
+ACCEPTED_COMMIT = "give a 7-40 hex commit SHA, a tag (v1.2.3 or refs/tags/v1.2.3), HEAD~N or last-good"
 
 CASES = [
-    ("rollback.yml", {"commit": "zzz"}, f'Refused commit="zzz": {ACCEPTED_COMMIT}'),
+    ("rollback.yml", {"commit": "v1..2"}, f'Refused commit="v1..2": {ACCEPTED_COMMIT}'),
+    ("rollback.yml", {"commit": "-v1"}, f'Refused commit="-v1": {ACCEPTED_COMMIT}'),
+    # a name the pattern takes (a tag) that the host does not have
+    ("rollback.yml", {"commit": "zzz"}, f"no tag zzz pointing at a commit in {REPO}"),
     ("rollback.yml", {"commit": "; rm -rf /"}, f'Refused commit="; rm -rf /": {ACCEPTED_COMMIT}'),
     ("rollback.yml", {"commit": "HEAD~1 && reboot"}, ACCEPTED_COMMIT),
     ("rollback.yml", {"commit": "last-good; reboot"}, ACCEPTED_COMMIT),
