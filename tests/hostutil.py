@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Run inside the host: prints the status /health answers (raises when nothing answers).
 HEALTH = ("import urllib.request; "
@@ -37,3 +41,9 @@ def interrupt_playbook(proc: subprocess.Popen, first_wait: float = 20, second_wa
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=second_wait)
+
+
+def run_testhost(*args: str) -> None:
+    """testbed/testhost.py up NAME INVENTORY or down NAME: a test host of a test module's own."""
+    subprocess.run([sys.executable, "testbed/testhost.py", *args], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, timeout=300)

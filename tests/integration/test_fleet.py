@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostutil import on_host
+from hostutil import on_host, run_testhost
 
 from runbook.events import read_events, task_result
 
@@ -53,11 +53,6 @@ class Fleet:
     inventory: Path  # all four hosts in app_servers
     hosts_file: dict  # that inventory's content, to derive others from
     folder: Path
-
-
-def run_testhost(*args: str) -> None:
-    subprocess.run([sys.executable, "testbed/testhost.py", *args], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostutil import healthy, on_host
+from hostutil import healthy, on_host, run_testhost
 from wheelutil import clean_env, run
 
 pytestmark = pytest.mark.integration
@@ -44,11 +44,6 @@ VAULT_PASSWORD = "team-vault-Pl4nted"
 SUDO_LOG = f"/var/log/sudo-{USER}.log"
 
 
-def manage_host(*args: str) -> None:
-    subprocess.run([sys.executable, "testbed/testhost.py", *args], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The host's inventory entry: the app at /srv/shop/deploy, services web and jobs, a sudo user with a password."""
@@ -57,7 +52,7 @@ def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("team-host")
     inventory = folder / "host.yml"
     try:
-        manage_host("up", HOST, str(inventory))
+        run_testhost("up", HOST, str(inventory))
         laid = subprocess.run([BIN / "ansible-playbook", "-i", inventory, "testbed/fixture/site.yml",
                                "-e", f"app_repo_dir={REPO}", "-e", f"app_compose_dir={COMPOSE}"],
                               cwd=ROOT, text=True, capture_output=True, timeout=900)
@@ -83,7 +78,7 @@ def team_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         (entry,) = yaml.safe_load(inventory.read_text())["app_servers"]["hosts"].items()
         yield {entry[0]: entry[1]}
     finally:
-        manage_host("down", HOST)
+        run_testhost("down", HOST)
 
 
 def vault(*args: str, cwd: Path) -> str:
