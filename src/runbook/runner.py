@@ -340,11 +340,9 @@ def vault_failure(outcome: RunOutcome, run_dir: Path) -> str:
     return f"{fatal[0]['host']}: {reason}"
 
 
-# What ansible-playbook warns when an inventory gives no host, most telling first.
-_INVENTORY_REASONS = (
-    re.compile(r"Failed to parse inventory with '[^']+' plugin: .*|Failed to parse .* with .* plugin.*"),
-    re.compile(r"Could not match supplied host pattern, ignoring: .*"),
-)
+# What ansible-playbook warns when an inventory gives no host.
+_PARSE_FAILURE = re.compile(r"Failed to parse inventory with '[^']+' plugin: .*|Failed to parse .* with .* plugin.*")
+_NO_MATCH = re.compile(r"Could not match supplied host pattern, ignoring: .*")
 _UNPARSED = re.compile(r"Unable to parse (?P<path>.*) as an inventory source")
 _ORIGIN = re.compile(r"Origin: (?P<where>/\S+)")
 
@@ -362,13 +360,13 @@ def no_hosts_reason(run_dir: Path) -> str:
     missing = [path for path in unparsed if not Path(path).exists()]
     unparsed = [path for path in unparsed if path not in missing]
     said = [f"{path} does not exist" for path in missing]
-    failure = next((line[:300] for line in lines if _INVENTORY_REASONS[0].fullmatch(line)), "")
+    failure = next((line[:300] for line in lines if _PARSE_FAILURE.fullmatch(line)), "")
     if unparsed:
         origin = next((match["where"] for match in map(_ORIGIN.match, lines) if match), "")
         where = f" (at {origin})" if origin.split(":")[0] in unparsed else ""
         said.append(f"unable to parse {', '.join(unparsed)}" + (f": {failure}{where}" if failure else ""))
     if not said:
-        said = [line[:300] for line in lines if _INVENTORY_REASONS[1].fullmatch(line)][:1]
+        said = [line[:300] for line in lines if _NO_MATCH.fullmatch(line)][:1]
     return "; ".join(said)
 
 
