@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The `runbook` command: list, run, triage, config, history, report, unlock-stale, completion."""
+"""The `runbook` command: list, run, triage, drill, config, history, report, unlock-stale, completion."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, ansible_config, completion, listing, paths, record, report, triage
+from runbook import __version__, ansible_config, completion, drill_cli, listing, paths, record, report, triage
 from runbook.triage_rules import load_rules
 from runbook import incident as incident_report
 from runbook.announce import Announcer
@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="print one JSON object: the run, and per host its verdicts (progress on stderr)")
     triage_cmd.add_argument("--incident", metavar="ID",
                             help="the incident or ticket id, kept in the diagnosis's record and report")
+
+    drill_cli.add_parser(commands)
 
     config_cmd = commands.add_parser(
         "config", help="the Ansible settings a run uses, and where each comes from",
@@ -224,6 +226,8 @@ def _main(argv: list[str]) -> int:
             return cmd_run(args) if args.scenario is not None else cmd_run_without_scenario()
         if args.command == "triage":
             return cmd_triage(args)
+        if args.command == "drill":
+            return drill_cli.cmd_drill(args)
         if args.command == "history":
             return cmd_history(args.json, args.incident, args.scenario, args.result)
         if args.command == "config":

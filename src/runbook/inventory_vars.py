@@ -35,11 +35,19 @@ class InventorySettings:
 
 def read_settings(project: Path, inventory: list[str], hosts_pattern: str = "app_servers") -> InventorySettings:
     """The runbook_* settings of the first host (of the scenario's group first) that sets them."""
+    listing, problem = list_inventory(project, inventory)
+    return InventorySettings(problem=problem) if problem else InventorySettings(values=pick(listing, hosts_pattern))
+
+
+def list_inventory(project: Path, inventory: list[str], limit: str | None = None) -> tuple[Any, str]:
+    """`ansible-inventory --list` (with --limit when given) as data, and "" or why it failed."""
     # It runs beside the playbook: at low CPU priority, so that the run's own
     # start is not slowed on a machine with few cores.
     command = _nice() + [_ansible_inventory(), "--list"]
     for source in inventory:
         command += ["-i", source]
+    if limit:
+        command += ["--limit", limit]
     private = Path(tempfile.mkdtemp(prefix="runbook-inventory-"))
     try:
         env = {**os.environ, **envvars(project, private)}  # the user's ansible.cfg, as the run has it
@@ -47,17 +55,37 @@ def read_settings(project: Path, inventory: list[str], hosts_pattern: str = "app
                               stdin=subprocess.DEVNULL, cwd=str(project), check=False,
                               start_new_session=True)  # the terminal's Ctrl-C is for the run, not for this
     except (OSError, subprocess.SubprocessError, BadInput) as exc:
-        return InventorySettings(problem=f"ansible-inventory could not run: {exc}")
+        return None, f"ansible-inventory could not run: {exc}"
     finally:
         shutil.rmtree(private, ignore_errors=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return InventorySettings(problem=f"ansible-inventory failed (exit {done.returncode}): {last[:200]}")
+        return None, f"ansible-inventory failed (exit {done.returncode}): {last[:200]}"
     try:
-        listing = json.loads(done.stdout)
+        return json.loads(done.stdout), ""
     except ValueError:
-        return InventorySettings(problem="ansible-inventory printed no JSON")
-    return InventorySettings(values=pick(listing, hosts_pattern))
+        return None, "ansible-inventory printed no JSON"
+
+
+def group_hostvars(listing: Any, group: str = "app_servers") -> dict[str, dict[str, Any]]:
+    """From `ansible-inventory --list` output: the merged vars of each host in `group` (and its children)."""
+    if not isinstance(listing, dict):
+        return {}
+    meta = listing.get("_meta") if isinstance(listing.get("_meta"), dict) else {}
+    hostvars = meta.get("hostvars") if isinstance(meta.get("hostvars"), dict) else {}
+    found: dict[str, dict[str, Any]] = {}
+    pending, seen = [group], set()
+    while pending:
+        name = pending.pop()
+        entry = listing.get(name)
+        if name in seen or not isinstance(entry, dict):
+            continue
+        seen.add(name)
+        for host in entry.get("hosts") or []:
+            values = hostvars.get(str(host))
+            found[str(host)] = dict(values) if isinstance(values, dict) else {}
+        pending += [str(child) for child in entry.get("children") or []]
+    return found
 
 
 def pick(listing: Any, hosts_pattern: str = "app_servers") -> dict[str, Any]:
