@@ -184,3 +184,48 @@ def test_the_report_has_a_row_per_drill_a_table_per_failure_and_the_chart(tmp_pa
     labels = [text.text for text in svg.iter(f"{ns}text")]
     assert "disk-full (FAIL)" in labels and "assess 120s" in labels and "42.9s" in labels
     json.dumps([result.to_dict() for result in results()])  # drill.json's shape serialises
+
+
+# the undo always runs ----------------------------------------------------------------
+
+
+class StandInHost:
+    """A host whose read, inject and undo are recorded (drill_host.Host's surface); inject may raise."""
+
+    def __init__(self, inject_raises: BaseException | None = None, inject_exit: int = 0) -> None:
+        self.name, self.calls = "stage1", []  # type: ignore[var-annotated]
+        self.inject_raises, self.inject_exit = inject_raises, inject_exit
+
+    def read(self) -> dict:
+        self.calls.append("read")
+        return {"probe": {"health": 200}, "snapshot": dict(SNAPSHOT)}
+
+    def inject(self, injection: str) -> object:
+        from runbook.drill_host import Call
+        self.calls.append(f"inject {injection}")
+        if self.inject_raises is not None:
+            raise self.inject_raises
+        return Call(self.inject_exit, "", "fatal: the injection broke", 1.0)
+
+    def undo(self, injection: str) -> object:
+        from runbook.drill_host import Call
+        self.calls.append(f"undo {injection}")
+        return Call(0, "", "", 1.0)
+
+
+def test_the_undo_runs_after_an_interrupt_and_after_a_failed_injection_and_the_result_says_failed() -> None:
+    from runbook.drill import Drilling
+    (api,) = pick(DRILLS, "api-stopped", False)
+    said: list[str] = []
+    drilling = Drilling(ROOT, [], said.append)
+    host = StandInHost(KeyboardInterrupt())
+    result = DrillResult(api.name, host.name, api.failure, api.expected)
+    with pytest.raises(KeyboardInterrupt):
+        drilling.one(api, host, result)  # type: ignore[arg-type]
+    assert host.calls == ["read", "inject api_stopped", "undo api_stopped", "read"]
+    host = StandInHost(inject_exit=2)
+    result = DrillResult(api.name, host.name, api.failure, api.expected)
+    drilling.one(api, host, result)  # type: ignore[arg-type]
+    assert host.calls == ["read", "inject api_stopped", "undo api_stopped", "read"]
+    assert not result.passed and result.left_as_found
+    assert result.failures()[0] == "the injection failed: fatal: the injection broke"
