@@ -32,7 +32,7 @@ DRILLS = load_drills(ROOT / DRILLS_FILE, SCENARIOS)
 
 
 def test_the_shipped_drills_cover_the_guide_failures_each_with_an_injection_of_the_playbook() -> None:
-    assert [drill.name for drill in DRILLS] == ["api-stopped", "engine-stopped", "api-hung", "postgres-stopped",
+    assert [drill.name for drill in DRILLS] == ["api-stopped", "engine-stopped", "api-hung", "database-pool",
                                                 "disk-full", "certificate-expired", "cpu-hog"]
     assert {drill.expected for drill in DRILLS} == {"outage", "database", "disk", "certificate", "resources"}
     tasks = ROOT / "playbooks" / "drill" / "tasks"

@@ -24,6 +24,7 @@ from runbook.inventory_vars import group_hostvars, list_inventory
 
 STAGING_VAR = "runbook_staging"
 POLL_S = 3.0
+WRONG_FIX_WAIT_S = 120
 DISK_SLACK_PCT = 2  # a mount's use % may move this much between snapshots (logs grow)
 _TRUE = ("true", "yes", "on", "1")
 
@@ -133,7 +134,9 @@ class Drilling:
         if found.problem:
             result.problems.append(found.problem)
         self.say(f"  triage proposed {found.scenario or 'nothing'} ({found.command or found.problem})")
-        deadline = start + (drill.recover_within if not found.problem else 0)
+        # a failed fix: one reading; another scenario than expected: a short wait (the drill fails anyway)
+        within = 0 if found.problem else drill.recover_within if found.scenario == drill.expected else WRONG_FIX_WAIT_S
+        deadline = start + within  # in the past when within is 0: one reading
         while True:
             reading = host.read()
             if reading and not drill.steady(reading["probe"]):

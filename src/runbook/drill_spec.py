@@ -18,7 +18,7 @@ import yaml
 from runbook.errors import BadInput
 
 DRILLS_FILE = Path("playbooks") / "drill" / "drills.yml"
-INJECTIONS = ("api_stopped", "engine_stopped", "api_hung", "postgres_stopped", "disk_full",
+INJECTIONS = ("api_stopped", "engine_stopped", "api_hung", "postgres_blip", "disk_full",
               "certificate_expired", "cpu_hog")
 PROBE_FIELDS = ("health", "db_health", "disk_max_pct", "cpu_top_pct", "certificate_days_left")
 TESTS = ("equals", "at_least", "below")
