@@ -111,7 +111,7 @@ class Drilling:
             self.say(f"  undo {drill.injection}")
             undo = host.undo(drill.injection)
             if undo.exit_code != 0:
-                result.problems.append(f"the undo failed (exit {undo.exit_code}): {undo.last_lines[-300:]}")
+                result.problems.append(f"the undo failed (exit {undo.exit_code}): {undo.reason}")
             after = host.read()
             result.differences = compare(before["snapshot"], after.get("snapshot", {}))
             result.left_as_found = undo.exit_code == 0 and not result.differences
@@ -121,7 +121,7 @@ class Drilling:
         injected = host.inject(drill.injection)
         if injected.exit_code != 0:
             needs = f" (this drill needs {drill.needs})" if drill.needs else ""
-            result.problems.append(f"the injection failed{needs}: {injected.last_lines[-300:]}")
+            result.problems.append(f"the injection failed{needs}: {injected.reason}")
             return
         start = time.monotonic()  # the injection is done: detect and recover count from here
         self.say("  recover: triage, then the verdict's scenario")

@@ -42,6 +42,20 @@ class Call:
     def last_lines(self) -> str:
         return "\n".join(self.output.strip().splitlines()[-12:])
 
+    @property
+    def reason(self) -> str:
+        """Why it failed, in one line: Ansible's first failed task's msg, else the last line that is no warning."""
+        for line in self.output.splitlines():
+            if line.startswith("fatal:") and "=> " in line:
+                try:
+                    found = json.loads(line.split("=> ", 1)[1])
+                except ValueError:
+                    return line[:300]
+                message = found.get("msg") or found.get("stderr") or ""
+                return f"{line.split('=>')[0].strip()} {str(message).splitlines()[0] if message else ''}"[:300]
+        lines = [line for line in self.output.strip().splitlines() if line.strip() and "WARNING" not in line]
+        return (lines[-1] if lines else f"exit {self.exit_code}")[:300]
+
 
 def call(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> Call:
     """Run a child to its end; Ctrl-C here interrupts it (SIGINT, then SIGKILL) and is raised again."""

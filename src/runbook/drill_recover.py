@@ -47,7 +47,7 @@ def recover(project: Path, inventory: list[str], host: str) -> Recovery:
     try:
         verdicts = json.loads(triage.stdout)["hosts"][host]["verdicts"]
     except (ValueError, KeyError, TypeError):
-        found.problem = f"triage gave no verdict (exit {triage.exit_code}): {triage.last_lines[-300:]}"
+        found.problem = f"triage gave no verdict (exit {triage.exit_code}): {triage.reason}"
         return found
     if not verdicts:
         found.problem = "triage found nothing to do"

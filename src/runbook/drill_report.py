@@ -88,7 +88,7 @@ def markdown(results: list[DrillResult], started: str, chart_name: str = "chart.
                   _row("fix (the scenario's run)", result.fix_s, FIX_S),
                   _row("time-to-recover (verified)", result.recover_s, VERIFIED_S),
                   f"| host left as found | {_yn(result.left_as_found)} | y | {_yn(result.left_as_found)} |", ""]
-        lines += [f"- {line}" for line in result.failures()]
+        lines += [f"- {' '.join(line.split())}" for line in result.failures()]  # one line each
         lines += [f"- snapshot differs: {line}" for line in result.differences if line not in result.failures()]
         if result.failures():
             lines.append("")
