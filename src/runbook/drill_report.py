@@ -110,15 +110,16 @@ def svg_chart(results: list[DrillResult]) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
              f'font-family="sans-serif" font-size="11">',
              '<title>Drill: time-to-detect and time-to-recover per failure</title>',
-             f'<text x="{left}" y="16">seconds: detect (blue), recover (green), failed drills in red</text>']
+             f'<text x="{left}" y="16">seconds: detect (blue), recover (green); failed drills named in red</text>']
     y = top
     for result in results:
         label = html.escape(f"{result.drill}{'' if result.passed else ' (FAIL)'}")
-        parts.append(f'<text x="{left - 6}" y="{y + bar_h + 3}" text-anchor="end">{label}</text>')
+        colour_of_label = "#000" if result.passed else "#c0392b"
+        parts.append(f'<text x="{left - 6}" y="{y + bar_h + 3}" text-anchor="end" fill="{colour_of_label}">'
+                     f'{label}</text>')
         for value, colour in ((result.detect_s, "#3b6fb6"), (result.recover_s, "#3a9a5b")):
-            fill = colour if result.passed else "#c0392b"
             length = (value or 0) * scale
-            parts.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h - 2}" fill="{fill}"/>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar_h - 2}" fill="{colour}"/>')
             parts.append(f'<text x="{left + length + 4:.1f}" y="{y + bar_h - 3}">{_s(value)}</text>')
             y += bar_h
         y += gap
