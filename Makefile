@@ -125,7 +125,7 @@ bench: venv images
 demo: venv images
 	$(RUN) RUNBOOK_TESTHOST_IMAGE=$$(cat $(CACHE)/testhost-image) bash testbed/demo.sh
 
-# Not part of `make test` (about 10 minutes): every drill of playbooks/drill/drills.yml
+# Not part of `make test` (about 20 minutes): every drill of playbooks/drill/drills.yml
 # (`runbook drill --all`) on a disposable test-bed host marked runbook_staging: true, with
 # a certbot lineage from pebble; the host is removed after (KEEP=1 keeps it, DRILL=NAME runs
 # one drill). The report and chart land in .cache/drill-runs/drill-*/ (testbed/drill.sh).
