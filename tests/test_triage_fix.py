@@ -192,3 +192,17 @@ def test_a_destructive_top_verdict_without_yes_and_without_a_terminal_is_refused
 def test_yes_without_fix_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["triage", "--yes", "-i", "inv.yml"]) == 2
     assert capsys.readouterr().err == "runbook: error: --yes goes with --fix (triage alone changes nothing)\n"
+
+
+def test_the_exit_code_of_a_fix_refused_first_then_unreachable_then_failed() -> None:
+    def host(**fields: Any) -> dict[str, Any]:
+        return {"verdicts": [{"scenario": fields.pop("scenario", "outage")}], "fix": None, "cleared": None,
+                "refused": None, "escalate": [], **fields}
+
+    cleared = host(fix={"exit_code": 0}, cleared=True)
+    assert cli._fix_exit_code(0, {"a": cleared, "b": {"verdicts": []}}) == 0
+    assert cli._fix_exit_code(0, {"a": cleared, "b": host(fix={"exit_code": 0}, cleared=False)}) == 1
+    assert cli._fix_exit_code(0, {"a": host(refused="the fix log on the host was not written")}) == 1
+    assert cli._fix_exit_code(3, {"a": host(fix={"exit_code": 1}, cleared=False)}) == 3
+    assert cli._fix_exit_code(0, {"a": cleared, "b": host(scenario="security", refused="reported")}) == 4
+    assert cli._fix_exit_code(3, {"a": host(refused="circuit breaker: ...", escalate=[{"name": "x"}])}) == 4

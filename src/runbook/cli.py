@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "time to detect and time to recover. "
                     "Exit 0 when the diagnosis ran (with --fix: every fix cleared its symptom); 1 a fix failed or "
                     "did not clear; 2 bad input; 3 a host unreachable; 4 refused (a destructive fix nobody "
-                    "confirmed, the circuit breaker tripped: escalate, a diagnosis too slow to act on).")
+                    "confirmed, the circuit breaker tripped: escalate, a diagnosis too slow to act on, a security "
+                    "verdict, which only a person acts on).")
     _add_host_options(triage_cmd, "a contract variable for the diagnosis and the fix, e.g. app_health_url=URL or "
                                   "runbook_triage_max_fixes=N (repeatable; repeated in the proposed commands)")
     triage_cmd.add_argument("--fix", action="store_true",
@@ -536,8 +537,8 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
                 titles: dict[str, str]) -> int:
     """--fix: confirm, check the diagnosis's age, the breaker on the host, one fix run per verdict, diagnose again."""
     planned = triage_fix.plan(diagnosed.hosts or {})
-    for name in sorted({entry.verdict["scenario"] for entry in triage_fix.to_run(planned).values()
-                        if entry.verdict is not None}):
+    confirmed = triage_fix.scenarios(planned)
+    for name in sorted(confirmed):
         confirm(catalog.get(name), args.yes)  # nobody to confirm a destructive one: refused (4), nothing changed
     note = (lambda text: print(f"runbook: {text}", file=sys.stderr if args.json else sys.stdout, flush=True))
     if triage_fix.to_run(planned) and not triage_fix.is_fresh(diagnosed.began, time.monotonic()):
@@ -548,6 +549,11 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
         if diagnosed.hosts is None:
             return diagnosed.ran.code
         planned = triage_fix.plan(diagnosed.hosts)
+        unconfirmed = sorted(name for name in triage_fix.scenarios(planned) - confirmed
+                             if catalog.get(name).destructive and not args.yes)
+        if unconfirmed:
+            raise Refused(f"the new diagnosis proposes {', '.join(unconfirmed)}, destructive and not confirmed; "
+                          "nothing was fixed (run runbook triage --fix again)")
         if triage_fix.to_run(planned) and not triage_fix.is_fresh(diagnosed.began, time.monotonic()):
             raise Refused(f"the diagnosis took more than {triage_fix.FRESH_FOR:.0f} s twice; nothing was fixed "
                           f"(run the proposed commands yourself: runbook triage without --fix)")
@@ -623,18 +629,18 @@ def _keep_triage(ran: _Ran, summary: dict[str, Any], redactor: Redactor) -> None
 
 
 def _fix_exit_code(diagnosis_code: int, summaries: dict[str, dict[str, Any]]) -> int:
-    """4 when the breaker (or a fix log) refused a fix, else the worst of: a host unreachable (3), a fix that
-    failed or did not clear (1)."""
-    if any(summary.get("escalate") for summary in summaries.values()):
-        return ExitCode.REFUSED
+    """4 when the breaker refused a fix or a security verdict was only reported, else the worst of: a host
+    unreachable (3), a fix that failed, did not clear, or whose fix log could not be written (1)."""
+    if any(summary.get("escalate") or (summary.get("refused") and summary["verdicts"][0]["scenario"]
+                                       in triage_fix.REPORT_ONLY) for summary in summaries.values()):
+        return ExitCode.REFUSED  # the breaker tripped (escalate), or security: a person acts
     codes = [diagnosis_code] + [summary["fix"]["exit_code"] for summary in summaries.values() if summary.get("fix")]
     if ExitCode.UNREACHABLE in codes:
         return ExitCode.UNREACHABLE
     if any(code != ExitCode.OK for code in codes) or any(summary.get("cleared") is False
                                                          for summary in summaries.values()):
         return ExitCode.FAILED
-    if any(summary.get("refused") and summary.get("breaker") is None and summary["verdicts"][0]["scenario"]
-           not in triage_fix.REPORT_ONLY for summary in summaries.values()):
+    if any(summary.get("refused") for summary in summaries.values()):
         return ExitCode.FAILED  # the fix log could not be written: nothing ran there
     return ExitCode.OK
 

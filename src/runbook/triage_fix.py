@@ -66,6 +66,11 @@ def to_run(planned: dict[str, HostFix]) -> dict[str, HostFix]:
     return {host: entry for host, entry in planned.items() if entry.verdict is not None and not entry.refused}
 
 
+def scenarios(planned: dict[str, HostFix]) -> set[str]:
+    """The scenarios the plan would run."""
+    return {entry.verdict["scenario"] for entry in to_run(planned).values() if entry.verdict is not None}
+
+
 def groups(planned: dict[str, HostFix]) -> list[tuple[str, dict[str, str], list[str]]]:
     """(scenario, vars, hosts): one fix run per distinct verdict, each host in exactly one (one scenario per host)."""
     found: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
