@@ -560,8 +560,9 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
     hosts = diagnosed.hosts or {}
     acted_age = triage_fix.age(diagnosed.began, time.monotonic())
     detected = diagnosed.ended - began
-    if triage_fix.to_run(planned):
-        _breaker(args, request, redactor, planned, diagnosed.ran.rec.escalation_contacts)
+    if triage_fix.to_run(planned) and not _breaker(request, redactor, planned, diagnosed.ran.rec.escalation_contacts,
+                                                   note):
+        return ExitCode.INTERRUPTED
     fixed: list[str] = []
     for scenario_name, verdict_vars, group in triage_fix.groups(planned):
         scenario = catalog.get(scenario_name)
@@ -605,20 +606,34 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
     return code
 
 
-def _breaker(args: argparse.Namespace, request: RunRequest, redactor: Redactor,
-             planned: dict[str, triage_fix.HostFix], contacts: dict[str, Any]) -> None:
-    """Record the planned fixes on their hosts under the run lock, or find the breaker tripped (host clock)."""
+def _breaker(request: RunRequest, redactor: Redactor, planned: dict[str, triage_fix.HostFix],
+             contacts: dict[str, Any], note: Callable[[str], None]) -> bool:
+    """Record the planned fixes on their hosts under the run lock, or find the breaker tripped (host clock).
+    False when it was interrupted (its run lock given back, nothing fixed)."""
     fix_plan = {host: entry.verdict["scenario"] for host, entry in triage_fix.to_run(planned).items()
                 if entry.verdict is not None}
+    token = secrets.token_hex(8)
     breaker = ReleaseRequest(request.project, request.inventory, ",".join(sorted(fix_plan)),
-                             {**request.extra_vars, triage_fix.PLAN_VAR: fix_plan,
-                              LOCK_TOKEN_VAR: secrets.token_hex(8)}, request.connection)
-    try:
-        result = run_internal(triage_fix.FIX_LOG_PLAYBOOK, breaker, redactor, timeout=TIMEOUT + 300)
-    except ReleaseError as exc:
-        triage_fix.apply_breaker(planned, {}, [f"{host}: {exc}" for host in fix_plan], contacts)
-        return
+                             {**request.extra_vars, triage_fix.PLAN_VAR: fix_plan, LOCK_TOKEN_VAR: token},
+                             request.connection)
+    interrupt = Interrupt(notify=note)
+    with interrupt.installed():
+        try:
+            result = run_internal(triage_fix.FIX_LOG_PLAYBOOK, breaker, redactor, should_stop=interrupt.should_cancel,
+                                  timeout=TIMEOUT + 300)  # the run lock's wait (300 s) and the record itself
+        except ReleaseError as exc:
+            triage_fix.apply_breaker(planned, {}, [f"{host}: {exc}" for host in fix_plan], contacts)
+            return True
+        if interrupt.requested:  # the playbook was stopped before its `always`: give its lock back
+            note("giving the circuit breaker's run lock back on the hosts ...")
+            with interrupt.shielded():
+                try:
+                    release_lock(breaker, redactor, should_stop=interrupt.keep_going)
+                except ReleaseError as exc:
+                    note(f"giving the lock back failed: {exc}; {STALE_NOTE}")
+            return False
     triage_fix.apply_breaker(planned, result.outcome.published, result.failures, contacts)
+    return True
 
 
 def _keep_triage(ran: _Ran, summary: dict[str, Any], redactor: Redactor) -> None:
