@@ -536,7 +536,8 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
                 redactor: Redactor, options: list[str], began: float, diagnosed: _Diagnosed,
                 titles: dict[str, str]) -> int:
     """--fix: confirm, check the diagnosis's age, the breaker on the host, one fix run per verdict, diagnose again."""
-    planned = triage_fix.plan(diagnosed.hosts or {})
+    first = diagnosed.hosts or {}
+    planned = triage_fix.plan(first)
     confirmed = triage_fix.scenarios(planned)
     for name in sorted(confirmed):
         confirm(catalog.get(name), args.yes)  # nobody to confirm a destructive one: refused (4), nothing changed
@@ -557,7 +558,7 @@ def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rul
         if triage_fix.to_run(planned) and not triage_fix.is_fresh(diagnosed.began, time.monotonic()):
             raise Refused(f"the diagnosis took more than {triage_fix.FRESH_FOR:.0f} s twice; nothing was fixed "
                           f"(run the proposed commands yourself: runbook triage without --fix)")
-    hosts = diagnosed.hosts or {}
+    hosts = {**first, **(diagnosed.hosts or {})}  # a host diagnosed again: its fresh verdicts
     acted_age = triage_fix.age(diagnosed.began, time.monotonic())
     detected = diagnosed.ended - began
     if triage_fix.to_run(planned) and not _breaker(request, redactor, planned, diagnosed.ran.rec.escalation_contacts,

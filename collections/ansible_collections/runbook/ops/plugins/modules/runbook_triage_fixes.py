@@ -122,7 +122,7 @@ def main() -> None:
             max_fixes=dict(type="raw", default=3),
             window=dict(type="str", default="1h"),
             operator=dict(type="str", default=""),
-            token=dict(type="str", default=""),
+            token=dict(type="str", default="", no_log=False),  # a run id shown in lock messages, not a secret
         ),
         supports_check_mode=True,
     )
