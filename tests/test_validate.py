@@ -93,8 +93,9 @@ def test_bad_values_fail_with_one_clear_line(given: dict[str, str], message: str
 
 
 def test_every_contract_variable_is_accepted() -> None:
-    assert len(CONTRACT_VARS) == 15
-    layout = {"app_webhook_path": "/hooks/pay", "app_nginx_site": "/etc/nginx/conf.d/app.conf"}
+    assert len(CONTRACT_VARS) == 17
+    layout = {"app_webhook_path": "/hooks/pay", "app_nginx_site": "/etc/nginx/conf.d/app.conf",
+              "runbook_triage_max_fixes": "5", "runbook_triage_window": "90m"}
     given = {name: "25%" if name == "runbook_serial" else layout.get(name, "x") for name in CONTRACT_VARS}
     assert check_extra_vars(SCENARIO, given) == given
 

@@ -9,15 +9,17 @@ import os
 import secrets
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from runbook import __version__, ansible_config, completion, drill_cli, listing, paths, record, report, triage
+from runbook import (__version__, ansible_config, completion, drill_cli, inventory_vars, listing, paths, record, report,
+                     triage, triage_fix)
 from runbook.triage_rules import load_rules
 from runbook import incident as incident_report
 from runbook.announce import Announcer
@@ -31,14 +33,15 @@ from runbook.scenario_help import scenario_help
 from runbook.pywarnings import Collector, interpreter_warnings
 from runbook.redact import REDACTED, Redactor, looks_secret, mask
 from runbook.lock_release import (LOG_FILE, RELEASE_PLAYBOOK, STALE_NOTE, TIMEOUT, ReleaseError, ReleaseOutcome,
-                             ReleaseRequest, append_log, release_lock)
+                             ReleaseRequest, append_log, release_lock, run_internal)
 from runbook.runner import (LOCK_TOKEN_VAR, Connection, RunOutcome, RunRequest, execute, inventory_tried,
                             no_hosts_reason, output_tail, vault_failure)
 from runbook.streams import hangup_safe, silence
 from runbook.versions import ansible_core_version, version_line
 from runbook.validate import (CONNECTION_VARS, ExtraVars, check_contract_vars, check_extra_vars, check_forks,
                               check_inventory, check_limit, check_private_key, check_ssh_common_args, check_tags,
-                              check_token, check_user, read_extra_vars, read_extra_vars_split, secret_values)
+                              check_token, check_user, read_extra_vars, read_extra_vars_split, secret_values,
+                              triage_setting_problem)
 from runbook.vault import Decryptor, VaultOptions, ask_passwords, check_options, configured_slugs, leaf_texts
 
 STALE_ONLY_VAR = "runbook_lock_stale_only"
@@ -91,19 +94,37 @@ def build_parser() -> argparse.ArgumentParser:
                          help="print the tasks the scenario would run (ansible-playbook's listing); runs nothing")
 
     triage_cmd = commands.add_parser(
-        "triage", help="diagnose the hosts (read-only), then name the scenario to run on each, most urgent first",
+        "triage", help="diagnose the hosts (read-only), then name the scenario to run on each, most urgent first; "
+                       "--fix runs it",
         description="Runs the diagnose scenario once (kept as a run, like `runbook run diagnose`), then checks "
                     "each host's diagnosis against the rules in playbooks/triage/rules.yml and prints, per host, "
                     "the verdicts ranked by severity and cause: the scenario, its severity, the evidence, and the "
-                    "exact `runbook run` command; \"nothing to do\" for a healthy host. It changes nothing "
-                    "on the hosts. Exit 0 when the diagnosis ran, whatever it found; 2 bad input; 3 a host "
-                    "unreachable.")
-    _add_host_options(triage_cmd, "a contract variable for the diagnosis, e.g. app_health_url=URL (repeatable; "
-                                  "repeated in the proposed commands)")
+                    "exact `runbook run` command; \"nothing to do\" for a healthy host. Without --fix it changes "
+                    "nothing on the hosts. "
+                    "With --fix, it runs each host's top verdict (one scenario per host, under the host's run "
+                    "lock, as `runbook run` does: a destructive one needs --yes or the typed confirmation; "
+                    "security is only reported), never on a diagnosis older than 60 s (it diagnoses again first, "
+                    "and refuses if that one is too slow too), then diagnoses again and says per host whether the "
+                    "symptom cleared, or proposes the next verdict. A circuit breaker refuses a fix when the host "
+                    "recorded runbook_triage_max_fixes (default 3) fixes of that scenario within "
+                    "runbook_triage_window (default 1h; a number and s, m, h or d), and names whom to escalate "
+                    "to. The diagnosis's run.json and report keep the verdicts, the fix run, the re-diagnosis, "
+                    "time to detect and time to recover. "
+                    "Exit 0 when the diagnosis ran (with --fix: every fix cleared its symptom); 1 a fix failed or "
+                    "did not clear; 2 bad input; 3 a host unreachable; 4 refused (a destructive fix nobody "
+                    "confirmed, the circuit breaker tripped: escalate, a diagnosis too slow to act on, a security "
+                    "verdict, which only a person acts on).")
+    _add_host_options(triage_cmd, "a contract variable for the diagnosis and the fix, e.g. app_health_url=URL or "
+                                  "runbook_triage_max_fixes=N (repeatable; repeated in the proposed commands)")
+    triage_cmd.add_argument("--fix", action="store_true",
+                            help="run each host's top verdict, then diagnose again and say whether it cleared")
+    triage_cmd.add_argument("--yes", action="store_true",
+                            help="with --fix: confirm a destructive scenario without asking")
     triage_cmd.add_argument("--json", action="store_true",
-                            help="print one JSON object: the run, and per host its verdicts (progress on stderr)")
+                            help="print one JSON object: the run, and per host its verdicts (with --fix also fix, "
+                                 "cleared, time_to_detect_s, time_to_recover_s); progress on stderr")
     triage_cmd.add_argument("--incident", metavar="ID",
-                            help="the incident or ticket id, kept in the diagnosis's record and report")
+                            help="the incident or ticket id, kept in the diagnosis's (and the fix's) record and report")
 
     drill_cli.add_parser(commands)
 
@@ -444,36 +465,204 @@ def _run(args: argparse.Namespace, request: RunRequest, runs: Path,
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    """Diagnose (one kept run of the diagnose scenario), then print each host's verdicts."""
+    """Diagnose (one kept run of the diagnose scenario), then print each host's verdicts; with --fix, act on them."""
+    began = time.monotonic()
+    if args.yes and not args.fix:
+        raise BadInput("--yes goes with --fix (triage alone changes nothing)")
     project = paths.project_dir()
     catalog = load_catalog(project)
     rules = load_rules(project / triage.RULES_FILE, catalog.scenarios)  # a bad file: exit 2, nothing run
     request, extra, vault = _scenario_request(args, project, catalog.get(triage.DIAGNOSE))
+    if args.fix:  # the breaker's settings in the inventory: bad ones are bad input, before anything runs
+        _check_triage_settings(project, request.inventory)
     runs = paths.writable_runs_dir()
     redactor = _redactor(extra, vault)
+    # the proposed commands log in and read -e as this triage did (secret-looking -e values masked)
+    options = request.connection.args()
+    for item in args.extra_vars:
+        options += ["-e", _shown_extra_vars(item)]
+    diagnosed = _diagnose(args, request, runs, redactor, rules, options)
+    if diagnosed.hosts is None:
+        return diagnosed.ran.code
+    ran, hosts = diagnosed.ran, diagnosed.hosts
+    titles = {name: scenario.title for name, scenario in catalog.scenarios.items()}
+    if not args.fix:
+        if args.json:
+            print(json.dumps({"run_id": ran.rec.run_id, "result": ran.rec.result, "exit_code": ran.code,
+                              "run_dir": str(ran.run_dir), "report": str(ran.report), "hosts": hosts}, indent=2),
+                  flush=True)
+        else:
+            for host, found in hosts.items():
+                for line in triage.host_lines(host, found, titles):
+                    print(line)
+        return ran.code
+    return _triage_fix(args, request, catalog, rules, runs, redactor, options, began, diagnosed, titles)
+
+
+@dataclass(frozen=True)
+class _Diagnosed:
+    """A diagnosis run and each host's triage (None: it was interrupted or could not start)."""
+
+    ran: _Ran
+    hosts: dict[str, dict[str, Any]] | None
+    began: float  # time.monotonic() at its start: its data is at most this old
+    ended: float  # time.monotonic() once the verdicts were known
+    diagnoses: dict[str, dict[str, Any]]
+
+
+def _diagnose(args: argparse.Namespace, request: RunRequest, runs: Path, redactor: Redactor,
+              rules: Sequence[Any], options: list[str]) -> _Diagnosed:
+    """Run the diagnose scenario once (a kept run) and rank each host's verdicts."""
+    began = time.monotonic()
     progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor, verbose=args.verbose > 0)
     interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
     with interrupt.installed():
         ran = _run(args, request, runs, redactor, progress, interrupt)
     if ran.report is None or ran.code == ExitCode.INTERRUPTED:
-        return ran.code
+        return _Diagnosed(ran, None, began, time.monotonic(), {})
     diagnoses = ran.rec.published.get("diagnosis") or {}
     unreachable = {host for host, count in ran.rec.stats.get("dark", {}).items() if count}
-    # the proposed commands log in and read -e as this triage did (secret-looking -e values masked)
-    options = request.connection.args()
-    for item in args.extra_vars:
-        options += ["-e", _shown_extra_vars(item)]
     hosts = triage.per_host(rules, diagnoses, ran.rec.hosts, unreachable, request.inventory, options)
+    return _Diagnosed(ran, hosts, began, time.monotonic(), diagnoses)
+
+
+def _check_triage_settings(project: Path, inventory: list[str]) -> None:
+    """runbook_triage_max_fixes and runbook_triage_window as the inventory sets them: BadInput when wrong."""
+    settings = inventory_vars.read_settings(project, inventory)
+    for name in inventory_vars.TRIAGE_VARS:
+        if name in settings.values:
+            problem = triage_setting_problem(name, str(settings.values[name]).strip())
+            if problem:
+                raise BadInput(f"the inventory's {problem}")
+
+
+def _triage_fix(args: argparse.Namespace, request: RunRequest, catalog: Any, rules: Sequence[Any], runs: Path,
+                redactor: Redactor, options: list[str], began: float, diagnosed: _Diagnosed,
+                titles: dict[str, str]) -> int:
+    """--fix: confirm, check the diagnosis's age, the breaker on the host, one fix run per verdict, diagnose again."""
+    first = diagnosed.hosts or {}
+    planned = triage_fix.plan(first)
+    confirmed = triage_fix.scenarios(planned)
+    for name in sorted(confirmed):
+        confirm(catalog.get(name), args.yes)  # nobody to confirm a destructive one: refused (4), nothing changed
+    note = (lambda text: print(f"runbook: {text}", file=sys.stderr if args.json else sys.stdout, flush=True))
+    if triage_fix.to_run(planned) and not triage_fix.is_fresh(diagnosed.began, time.monotonic()):
+        note(f"the diagnosis is {triage_fix.age(diagnosed.began, time.monotonic()):.0f} s old (more than "
+             f"{triage_fix.FRESH_FOR:.0f} s): diagnosing again before acting on it")
+        again = replace(request, limit=",".join(sorted(triage_fix.to_run(planned))), lock_token=secrets.token_hex(8))
+        diagnosed = _diagnose(args, again, runs, redactor, rules, options)
+        if diagnosed.hosts is None:
+            return diagnosed.ran.code
+        planned = triage_fix.plan(diagnosed.hosts)
+        unconfirmed = sorted(name for name in triage_fix.scenarios(planned) - confirmed
+                             if catalog.get(name).destructive and not args.yes)
+        if unconfirmed:
+            raise Refused(f"the new diagnosis proposes {', '.join(unconfirmed)}, destructive and not confirmed; "
+                          "nothing was fixed (run runbook triage --fix again)")
+        if triage_fix.to_run(planned) and not triage_fix.is_fresh(diagnosed.began, time.monotonic()):
+            raise Refused(f"the diagnosis took more than {triage_fix.FRESH_FOR:.0f} s twice; nothing was fixed "
+                          f"(run the proposed commands yourself: runbook triage without --fix)")
+    hosts = {**first, **(diagnosed.hosts or {})}  # a host diagnosed again: its fresh verdicts
+    acted_age = triage_fix.age(diagnosed.began, time.monotonic())
+    detected = diagnosed.ended - began
+    if triage_fix.to_run(planned) and not _breaker(request, redactor, planned, diagnosed.ran.rec.escalation_contacts,
+                                                   note):
+        return ExitCode.INTERRUPTED
+    fixed: list[str] = []
+    for scenario_name, verdict_vars, group in triage_fix.groups(planned):
+        scenario = catalog.get(scenario_name)
+        checked = check_extra_vars(scenario, {**request.extra_vars, **verdict_vars})
+        fix_request = replace(request, scenario=scenario, limit=",".join(group), extra_vars=checked,
+                              lock_token=secrets.token_hex(8))
+        progress = Progress(hangup_safe(sys.stderr if args.json else sys.stdout), redactor,
+                            verbose=args.verbose > 0)
+        interrupt = Interrupt(notify=lambda text: progress.line(f"runbook: {text}"))
+        with interrupt.installed():
+            ran = _run(args, fix_request, runs, redactor, progress, interrupt)
+        for host in group:
+            planned[host].fix = {"scenario": scenario_name, "run_id": ran.rec.run_id, "exit_code": ran.code}
+        if ran.code == ExitCode.INTERRUPTED:
+            return ran.code
+        fixed += group
+    again_id = None
+    if fixed:
+        again = replace(request, limit=",".join(sorted(fixed)), lock_token=secrets.token_hex(8))
+        after = _diagnose(args, again, runs, redactor, rules, options)
+        if after.hosts is None:
+            return after.ran.code
+        again_id = after.ran.rec.run_id
+        triage_fix.judge(planned, rules, after.diagnoses, after.hosts, fixed, after.ended - began)
+    summaries = {host: triage_fix.host_summary(found, planned.get(host), detected) for host, found in hosts.items()}
+    _keep_triage(diagnosed.ran, triage_fix.record_summary(diagnosed.ran.rec.run_id, again_id, summaries, acted_age),
+                 redactor)
+    code = _fix_exit_code(diagnosed.ran.code, summaries)
     if args.json:
-        print(json.dumps({"run_id": ran.rec.run_id, "result": ran.rec.result, "exit_code": ran.code,
-                          "run_dir": str(ran.run_dir), "report": str(ran.report), "hosts": hosts}, indent=2),
-              flush=True)
+        print(json.dumps({"run_id": diagnosed.ran.rec.run_id, "result": diagnosed.ran.rec.result, "exit_code": code,
+                          "run_dir": str(diagnosed.ran.run_dir), "report": str(diagnosed.ran.report),
+                          "fix": True, "diagnosis_age_s": round(acted_age, 1), "rediagnosis_run_id": again_id,
+                          "hosts": summaries}, indent=2), flush=True)
     else:
-        titles = {name: scenario.title for name, scenario in catalog.scenarios.items()}
-        for host, found in hosts.items():
-            for line in triage.host_lines(host, found, titles):
+        for host, summary in summaries.items():
+            for line in triage.host_lines(host, summary, titles) + triage_fix.fix_lines(host, summary):
                 print(line)
-    return ran.code
+    for summary in summaries.values():
+        if summary.get("escalate"):
+            print(f"runbook: {summary['refused']}", file=sys.stderr, flush=True)
+    return code
+
+
+def _breaker(request: RunRequest, redactor: Redactor, planned: dict[str, triage_fix.HostFix],
+             contacts: dict[str, Any], note: Callable[[str], None]) -> bool:
+    """Record the planned fixes on their hosts under the run lock, or find the breaker tripped (host clock).
+    False when it was interrupted (its run lock given back, nothing fixed)."""
+    fix_plan = {host: entry.verdict["scenario"] for host, entry in triage_fix.to_run(planned).items()
+                if entry.verdict is not None}
+    token = secrets.token_hex(8)
+    breaker = ReleaseRequest(request.project, request.inventory, ",".join(sorted(fix_plan)),
+                             {**request.extra_vars, triage_fix.PLAN_VAR: fix_plan, LOCK_TOKEN_VAR: token},
+                             request.connection)
+    interrupt = Interrupt(notify=note)
+    with interrupt.installed():
+        try:
+            result = run_internal(triage_fix.FIX_LOG_PLAYBOOK, breaker, redactor, should_stop=interrupt.should_cancel,
+                                  timeout=TIMEOUT + 300)  # the run lock's wait (300 s) and the record itself
+        except ReleaseError as exc:
+            triage_fix.apply_breaker(planned, {}, [f"{host}: {exc}" for host in fix_plan], contacts)
+            return True
+        if interrupt.requested:  # the playbook was stopped before its `always`: give its lock back
+            note("giving the circuit breaker's run lock back on the hosts ...")
+            with interrupt.shielded():
+                try:
+                    release_lock(breaker, redactor, should_stop=interrupt.keep_going)
+                except ReleaseError as exc:
+                    note(f"giving the lock back failed: {exc}; {STALE_NOTE}")
+            return False
+    triage_fix.apply_breaker(planned, result.outcome.published, result.failures, contacts)
+    return True
+
+
+def _keep_triage(ran: _Ran, summary: dict[str, Any], redactor: Redactor) -> None:
+    """The triage's summary in the diagnosis's run.json and report."""
+    ran.rec.triage = redactor.data(summary)
+    record.save(ran.run_dir, ran.rec)
+    report.write_report(ran.run_dir, ran.rec, redactor=redactor)
+
+
+def _fix_exit_code(diagnosis_code: int, summaries: dict[str, dict[str, Any]]) -> int:
+    """4 when the breaker refused a fix or a security verdict was only reported, else the worst of: a host
+    unreachable (3), a fix that failed, did not clear, or whose fix log could not be written (1)."""
+    if any(summary.get("escalate") or (summary.get("refused") and summary["verdicts"][0]["scenario"]
+                                       in triage_fix.REPORT_ONLY) for summary in summaries.values()):
+        return ExitCode.REFUSED  # the breaker tripped (escalate), or security: a person acts
+    codes = [diagnosis_code] + [summary["fix"]["exit_code"] for summary in summaries.values() if summary.get("fix")]
+    if ExitCode.UNREACHABLE in codes:
+        return ExitCode.UNREACHABLE
+    if any(code != ExitCode.OK for code in codes) or any(summary.get("cleared") is False
+                                                         for summary in summaries.values()):
+        return ExitCode.FAILED
+    if any(summary.get("refused") for summary in summaries.values()):
+        return ExitCode.FAILED  # the fix log could not be written: nothing ran there
+    return ExitCode.OK
 
 
 def _save(run_dir: Path, rec: record.RunRecord, redactor: Redactor) -> None:
@@ -638,7 +827,8 @@ def _command_line(args: argparse.Namespace) -> str:
     words += [word for tags in run_only.get("tags", []) for word in ("--tags", tags)]
     words += [word for tags in run_only.get("skip_tags", []) for word in ("--skip-tags", tags)]
     for flag, given in (("-b", args.become), ("--diff", run_only.get("diff")), ("--check", run_only.get("check")),
-                        ("--yes", run_only.get("yes")), ("--ask-vault-pass", args.ask_vault_pass)):
+                        ("--fix", run_only.get("fix")), ("--yes", run_only.get("yes")),
+                        ("--ask-vault-pass", args.ask_vault_pass)):
         if given:
             words.append(flag)
     if args.verbose:

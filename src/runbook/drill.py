@@ -124,7 +124,7 @@ class Drilling:
             result.problems.append(f"the injection failed{needs}: {injected.reason}")
             return
         start = time.monotonic()  # the injection is done: detect and recover count from here
-        self.say("  recover: triage, then the verdict's scenario")
+        self.say("  recover: runbook triage --fix --yes")
         asked = time.monotonic()
         found = recover(self.project, self.inventory, host.name)
         result.proposed = found.scenario

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The drill's recovery of one host: triage names the scenario, the drill runs it.
+"""The drill's recovery of one host: `runbook triage --fix --yes --json`.
 
-One small function, so that it can switch to `runbook triage --fix --yes --json`
-(which diagnoses, runs the top verdict and re-diagnoses by itself) once that
-exists: today it is `runbook triage --json` for the verdict, then `runbook run
-SCENARIO --yes` with the verdict's -e values. Both are this package's own CLI,
-run as children with the caller's environment (RUNBOOK_RUNS_DIR and all).
+Triage diagnoses, runs the top verdict's scenario (with --yes: a staging host, a
+drill), diagnoses again and says whether the symptom cleared; its circuit breaker
+counts the drill's fixes as any other (runbook_triage_max_fixes per
+runbook_triage_window on the host). This package's own CLI, run as a child with
+the caller's environment (RUNBOOK_RUNS_DIR and all).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,33 +34,38 @@ class Recovery:
 
 
 def recover(project: Path, inventory: list[str], host: str) -> Recovery:
-    """Diagnose `host`, run its top verdict's scenario (with --yes: a staging host, a drill)."""
-    runbook = [sys.executable, "-m", "runbook"]
+    """Triage `host` and fix its top verdict; what was proposed, run, and how long each part took."""
     where: list[str] = []
     for source in inventory:
         where += ["-i", source]
     env = dict(os.environ, RUNBOOK_PROJECT_DIR=str(project))
-    start = time.monotonic()
-    triage = call([*runbook, "triage", "--json", *where, "--limit", host], env, project, TRIAGE_TIMEOUT)
-    found = Recovery(detect_s=time.monotonic() - start)
+    argv = [sys.executable, "-m", "runbook", "triage", "--fix", "--yes", "--json", *where, "--limit", host]
+    fixed = call(argv, env, project, TRIAGE_TIMEOUT + FIX_TIMEOUT)
+    found = Recovery()
     try:
-        verdicts = json.loads(triage.stdout)["hosts"][host]["verdicts"]
+        result = json.loads(fixed.stdout)["hosts"][host]
     except (ValueError, KeyError, TypeError):
-        found.problem = f"triage gave no verdict (exit {triage.exit_code}): {triage.reason}"
+        found.problem = f"triage gave no verdict (exit {fixed.exit_code}): {fixed.reason}"
         return found
+    verdicts = result.get("verdicts") or []
     if not verdicts:
         found.problem = "triage found nothing to do"
         return found
     top = verdicts[0]
     found.scenario, found.command = str(top["scenario"]), str(top["command"])
     found.evidence = [str(line) for line in top.get("evidence", [])]
-    extra: list[str] = []
-    for name, value in (top.get("vars") or {}).items():
-        extra += ["-e", f"{name}={value}"]
-    fix = call([*runbook, "run", found.scenario, "--yes", *where, "--limit", host, *extra], env, project,
-               FIX_TIMEOUT)
-    found.fix_exit_code, found.fix_s = fix.exit_code, fix.seconds
-    if fix.exit_code != 0:
-        found.problem = f"runbook run {found.scenario} exited {fix.exit_code}"
+    detect = result.get("time_to_detect_s")
+    found.detect_s = float(detect) if detect is not None else None
+    fix = result.get("fix") or {}
+    if fix:
+        found.fix_exit_code = int(fix.get("exit_code", 1))
+        found.fix_s = max(0.0, fixed.seconds - (found.detect_s or 0.0))
+    if result.get("refused"):
+        found.problem = f"triage did not fix it: {result['refused']}"
+    elif not fix:
+        found.problem = f"triage ran no fix (exit {fixed.exit_code})"
+    elif found.fix_exit_code != 0:
+        found.problem = f"runbook run {found.scenario} exited {found.fix_exit_code}"
+    elif result.get("cleared") is False:
+        found.problem = f"triage's re-diagnosis still shows it after {found.scenario}"
     return found
-

@@ -23,7 +23,9 @@ from runbook.escalation import CONTACTS_VAR
 from runbook.runner import envvars
 
 NOTIFY_URL_VAR = "runbook_notify_url"
-WANTED = (NOTIFY_URL_VAR, CONTACTS_VAR)
+# triage --fix's circuit breaker: read to check them before anything runs (the host reads its own)
+TRIAGE_VARS = ("runbook_triage_max_fixes", "runbook_triage_window")
+WANTED = (NOTIFY_URL_VAR, CONTACTS_VAR, *TRIAGE_VARS)
 TIMEOUT = 30.0  # seconds; a normal inventory lists in about one
 
 

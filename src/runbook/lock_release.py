@@ -23,7 +23,7 @@ from typing import Any
 
 import ansible_runner
 
-from runbook.events import is_stats, stats_of, task_result
+from runbook.events import is_stats, published_of, stats_of, task_result
 from runbook.proctree import ProcessTree
 from runbook.redact import Redactor
 from runbook.runner import RUNNER_SETTINGS, Connection, RunOutcome, cmdline, envvars, says_no_hosts, show_safely
@@ -32,7 +32,6 @@ RELEASE_PLAYBOOK = Path("playbooks") / "internal" / "release_lock.yml"
 LOG_FILE = "release.log"
 TIMEOUT = 60.0
 STALE_NOTE = "the lock goes stale about 6 minutes after the run's last process on the host ended"
-_IDENT = "release"
 
 
 class ReleaseError(Exception):
@@ -81,9 +80,23 @@ def release_lock(
     timeout: float = TIMEOUT,
 ) -> ReleaseOutcome:
     """Run the release playbook; raise ReleaseError when it cannot start."""
-    playbook = request.project / RELEASE_PLAYBOOK
+    return run_internal(RELEASE_PLAYBOOK, request, redactor, on_event, should_stop, timeout)
+
+
+def run_internal(
+    relative: Path,
+    request: ReleaseRequest,
+    redactor: Redactor,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    timeout: float = TIMEOUT,
+) -> ReleaseOutcome:
+    """Run one of playbooks/internal/ (the lock's release, triage's fix log) as a release runs: same environment,
+    inventory, limit and connection, private temporary folder, killed after `timeout` s. What it published with
+    set_stats is in the outcome. Raise ReleaseError when it cannot start."""
+    playbook = request.project / relative
     if not playbook.is_file():
-        raise ReleaseError(f"{RELEASE_PLAYBOOK} not found in {request.project}")
+        raise ReleaseError(f"{relative} not found in {request.project}")
     watch = _Watch(redactor, on_event, should_stop, timeout)
     private = Path(tempfile.mkdtemp(prefix="runbook-"))
     try:
@@ -91,7 +104,7 @@ def release_lock(
             runner = ansible_runner.run(
                 private_data_dir=str(private),
                 artifact_dir=str(private / "artifacts"),
-                ident=_IDENT,
+                ident=playbook.stem,
                 project_dir=str(request.project),
                 playbook=str(playbook),
                 inventory=list(request.inventory) or None,
@@ -111,7 +124,7 @@ def release_lock(
         finally:
             if watch.stopped:
                 watch.tree.end()
-        return watch.outcome(runner.status, runner.rc, private / "artifacts" / _IDENT)
+        return watch.outcome(runner.status, runner.rc, private / "artifacts" / playbook.stem)
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
@@ -167,6 +180,7 @@ class _Watch:
         outcome = RunOutcome(status=status, rc=rc)
         if self.stats is not None:
             outcome.stats = stats_of(self.stats)
+            outcome.published = published_of(self.stats)
         outcome.no_hosts = self.stats is None and says_no_hosts(artifacts)
         try:
             output = (artifacts / "stdout").read_text(encoding="utf-8", errors="replace")

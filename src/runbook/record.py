@@ -54,6 +54,7 @@ class RunRecord:
     runbook_version: str = ""  # the tool that ran it
     ansible_core_version: str = ""  # and the ansible-core it ran
     warnings: list[str] = field(default_factory=list)  # Python warnings of the CLI and of ansible-playbook
+    triage: dict[str, Any] = field(default_factory=dict)  # triage --fix on a diagnosis run (runbook.triage_fix)
 
     @property
     def started_at(self) -> datetime:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runbook import deadline, diagnosis, escalation
+from runbook import deadline, diagnosis, escalation, triage_fix
 from runbook import recovery as recovery_values
 from runbook.events import TaskResult, read_events, task_result
 from runbook.record import REPORT_FILE, RunRecord
@@ -287,7 +287,9 @@ def not_reached(record: RunRecord) -> list[str]:
 
 
 def body(record: RunRecord, facts: RunFacts) -> list[str]:
+    triage = ["## Triage and fix", "", *triage_fix.report_lines(record.triage), ""] if record.triage else []
     return [
+        *triage,
         "## Timeline",
         "",
         *timeline(record, facts.steps),

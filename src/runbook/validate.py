@@ -37,6 +37,8 @@ CONTRACT_VARS = frozenset(
         "runbook_serial",
         "certbot_renew_acme_server",
         "certbot_renew_email",
+        "runbook_triage_max_fixes",
+        "runbook_triage_window",
     }
 )
 # Ansible's connection and privilege variables, accepted with -e as with an inventory. Others
@@ -88,6 +90,12 @@ _TOKEN = re.compile(r"[0-9a-fA-F]{8,64}")
 # runbook_serial, as the playbooks' lookup (runbook.ops.runbook_serial) accepts it.
 SERIAL = re.compile(r"[1-9][0-9]{0,5}|([1-9][0-9]?|100)%")
 SERIAL_ACCEPTED = "a number of hosts per batch (1 or more) or a percentage of them (1% to 100%)"
+# triage --fix's circuit breaker, as the host's module (runbook.ops.runbook_triage_fixes) accepts them.
+TRIAGE_WINDOW = re.compile(r"([1-9][0-9]{0,6})([smhd])")
+TRIAGE_WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+TRIAGE_WINDOW_MAX = 7 * 86400
+TRIAGE_WINDOW_ACCEPTED = "a whole number and a unit: s, m, h or d (e.g. 30m, 1h, 2d; at most 7d)"
+TRIAGE_MAX_FIXES = 100
 _TRUE = ("true", "yes")
 _FALSE = ("false", "no")
 
@@ -332,11 +340,27 @@ def _contract_value(name: str, raw: Any) -> str:
         raise BadInput(f"-e {name} needs a value")
     if name == "runbook_serial" and not SERIAL.fullmatch(text):
         raise BadInput(f"-e runbook_serial={text!r} is not accepted: give {SERIAL_ACCEPTED}")
+    problem = triage_setting_problem(name, text)
+    if problem:
+        raise BadInput(f"-e {problem}")
     if name in CONTRACT_PATTERNS:
         pattern, what, example = CONTRACT_PATTERNS[name]
         if not pattern.fullmatch(text):
             raise BadInput(f"-e {name}={text!r} is not accepted: give {what} (e.g. {example})")
     return text
+
+
+def triage_setting_problem(name: str, text: str) -> str:
+    """What is wrong with a value of runbook_triage_window or runbook_triage_max_fixes ("" when fine; other
+    names: ""). The host's module checks them again, the same way (tests/test_triage_fix.py)."""
+    if name == "runbook_triage_window":
+        found = TRIAGE_WINDOW.fullmatch(text)
+        if not found or int(found.group(1)) * TRIAGE_WINDOW_UNITS[found.group(2)] > TRIAGE_WINDOW_MAX:
+            return f"runbook_triage_window={text!r} is not accepted: give {TRIAGE_WINDOW_ACCEPTED}"
+    if name == "runbook_triage_max_fixes" and not (text.isdigit() and 1 <= int(text) <= TRIAGE_MAX_FIXES):
+        return (f"runbook_triage_max_fixes={text!r} is not accepted: give a whole number of fixes, "
+                f"1 to {TRIAGE_MAX_FIXES}")
+    return ""
 
 
 def _scalar_text(name: str, raw: Any) -> str:
