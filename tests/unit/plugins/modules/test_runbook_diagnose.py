@@ -264,7 +264,7 @@ def test_published_shape_is_exactly_the_reports():
     data = report.diagnose_data(_found())
     assert set(data) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors"}
     assert data["containers"][0] == {"name": "backend-api-1", "state": "running", "since": "2026-11-29T12:07:54Z",
-                                     "restarts": 3, "health": "healthy"}
+                                     "restarts": 3, "health": "healthy", "service": "api", "oom_killed": False}
     assert data["services"][1] == {"name": "nginx", "state": "failed", "since": "2026-11-29T12:04:46Z"}
     assert data["disk"] == [{"mount": "/", "size": "252G", "used": "28G", "avail": "74G", "use_pct": 28}]
     assert data["memory"] == {"total_mb": 24105, "used_mb": 1527, "available_mb": 22578, "swap_used_mb": 1024}

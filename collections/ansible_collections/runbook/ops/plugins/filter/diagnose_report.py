@@ -269,8 +269,8 @@ def _logins(item: dict[str, Any]) -> str:
     text = _count(item, "failed SSH logins")
     if item.get("error"):
         return text
-    sources = item.get("sources") or []
-    return text + (", from " + ", ".join(sources) if sources else "") + (
+    sources = item.get("sources") or ""
+    return text + (", from " + sources if sources else "") + (
         ": a BURST (limit %s)" % item.get("max") if item.get("burst") else "")
 
 

@@ -132,7 +132,8 @@ def oom_kills(entries, since, keep):
 
 def failed_logins(entries, since, keep):
     """{count, sources, lines} of failed SSH logins at or after since: one per sshd process (a connection)
-    that logged a failure, so "Invalid user" and its "Failed password" count once; sources as 'address (n)'."""
+    that logged a failure, so "Invalid user" and its "Failed password" count once; sources as one line,
+    'address (n), ...', the five busiest first."""
     attempts = {}
     for epoch, ident, pid, message in entries:
         if epoch < since or not LOGIN_FAILURE.search(message):
@@ -151,7 +152,7 @@ def failed_logins(entries, since, keep):
     sources = ["%s (%d)" % (address, count)
                for address, count in sorted(by_address.items(), key=lambda item: (-item[1], item[0]))]
     lines = [_line(epoch, ident, message) for epoch, ident, message, dummy in rows]
-    return {"count": len(rows), "sources": sources[:5], "lines": lines[-keep:] if keep > 0 else []}
+    return {"count": len(rows), "sources": ", ".join(sources[:5]), "lines": lines[-keep:] if keep > 0 else []}
 
 
 def payment_errors(lines, since, words, error_pattern, keep):

@@ -66,8 +66,8 @@ options:
   lock_stale_after: {type: int, default: 60, description: Seconds without a heartbeat after which the run lock is stale.}
   env_file: {type: path, default: '', description: "The app's environment file, whose change time is compared with the ledger (guide)."}
   memory_pct_max: {type: float, default: 90, description: Memory in use (total - available) from which memory is over its limit (%).}
-  cpu_pct_max: {type: float, default: 90, description: Host-wide CPU use during the reading from which CPU is over its limit (%).}
-  load_pct_max: {type: float, default: 200, description: The 1-minute load per CPU from which CPU is over its limit (%).}
+  cpu_pct_max: {type: float, default: 90, description: "Host-wide CPU use during the reading (%): CPU is over its limit from it, with I(load_pct_max)."}
+  load_pct_max: {type: float, default: 100, description: "The 1-minute load per CPU (%): CPU is over its limit from it, with I(cpu_pct_max)."}
   oom_window: {type: int, default: 60, description: Minutes back in which the OOM killer's kills count.}
   login_window: {type: int, default: 10, description: Minutes back in which failed SSH logins count.}
   login_failures_max: {type: int, default: 10, description: Failed SSH logins within the window that make a burst.}
@@ -300,7 +300,8 @@ def read_signs(p, found, raw, ledger, cpu_before, journal):
         "memory_over": mem is not None and mem >= p["memory_pct_max"],
         "cpu_pct": cpu, "cpu_pct_max": p["cpu_pct_max"], "cpus": cpus,
         "load1": None if load is None else load[0], "load_pct": load_pct, "load_pct_max": p["load_pct_max"],
-        "cpu_over": (cpu is not None and cpu >= p["cpu_pct_max"]) or (load_pct is not None and load_pct >= p["load_pct_max"]),
+        # Both: a busy moment during the reading (the reading's own commands count too) and a minute of load.
+        "cpu_over": cpu is not None and cpu >= p["cpu_pct_max"] and load_pct is not None and load_pct >= p["load_pct_max"],
         "error": "" if mem is not None and cpu is not None else "/proc/meminfo or /proc/stat not read",
     }
     entries, source, error = journal
@@ -436,7 +437,7 @@ def main():
             env_file=dict(type="path", default=""),
             memory_pct_max=dict(type="float", default=90.0),
             cpu_pct_max=dict(type="float", default=90.0),
-            load_pct_max=dict(type="float", default=200.0),
+            load_pct_max=dict(type="float", default=100.0),
             oom_window=dict(type="int", default=60),
             login_window=dict(type="int", default=10),
             login_failures_max=dict(type="int", default=10),
