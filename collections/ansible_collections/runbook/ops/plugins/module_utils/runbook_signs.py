@@ -24,12 +24,12 @@ OOM_KILL = re.compile(r"out of memory: Killed process \d+", re.IGNORECASE)
 # A failed SSH login, as sshd (OpenSSH < 10) or sshd-session/sshd-auth (OpenSSH 10) and PAM log it.
 LOGIN_FAILURE = re.compile(
     r"Failed (?:password|publickey|keyboard-interactive\S*|none) for |Invalid user |authentication failure"
-    r"|maximum authentication attempts exceeded")
+    r"|maximum authentication attempts exceeded|Connection closed by authenticating user ")
 SSH_IDENTIFIERS = frozenset({"sshd", "sshd-session", "sshd-auth"})
 # What journalctl --grep looks for: both kinds above, in one pass over the window.
 JOURNAL_GREP = "out of memory: Killed process|Failed (password|publickey|keyboard-interactive|none) for|Invalid user " \
-               "|authentication failure|maximum authentication attempts exceeded"
-ADDRESS = re.compile(r" from (\S+) port \d+|\brhost=(\S+)")
+               "|authentication failure|maximum authentication attempts exceeded|Connection closed by authenticating user "
+ADDRESS = re.compile(r" from (\S+) port \d+|\brhost=(\S+)|authenticating user \S+ (\S+) port \d+")
 # A line of auth.log as rsyslog writes it on Debian 13 (RFC 3339 time first).
 SYSLOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s+\S+\s+([^:\[\s]+)")
 
@@ -119,6 +119,19 @@ def auth_log_entries(lines):
     return entries
 
 
+def dmesg_entries(text):
+    """(epoch, 'kernel', '', message) of `dmesg --time-format iso` lines (2026-12-06T18:34:01,916984+00:00 text)."""
+    entries = []
+    for line in text.splitlines():
+        stamp, dummy, message = line.partition(" ")
+        try:
+            epoch = datetime.fromisoformat(stamp.replace(",", ".")).timestamp()
+        except ValueError:
+            continue
+        entries.append((epoch, "kernel", "", message.strip()))
+    return entries
+
+
 def _line(epoch, identifier, message):
     return "%s %s: %s" % (iso(int(epoch)), identifier, clean_log_line(message))
 
@@ -143,7 +156,8 @@ def failed_logins(entries, since, keep):
         key = (ident, pid) if pid else (ident, epoch, message)
         if key not in attempts:
             found = ADDRESS.search(message)
-            attempts[key] = (epoch, ident, message, (found.group(1) or found.group(2)) if found else "")
+            address = next((group for group in found.groups() if group), "") if found else ""
+            attempts[key] = (epoch, ident, message, address)
     rows = sorted(attempts.values(), key=lambda row: row[0])
     by_address = {}
     for row in rows:

@@ -29,8 +29,9 @@ description:
     source is absent or unreadable), the health URLs, the lineage and served certificates, Docker's disk usage,
     failed units, ufw, the newest backup, the run lock and the last healthy release.
   - With I(guide=true) also the signs of sections 3, 6 and 8 - host-wide memory and CPU use (two samples of
-    /proc/stat around the whole reading, so no extra wait) and load; OOM kills and failed SSH logins in one
-    C(journalctl) call over their windows (auth.log and kern.log when there is no journal); payment errors among the
+    /proc/stat around the whole reading, so no extra wait) and load; OOM kills in the kernel log (C(dmesg), else the
+    journal) and failed SSH logins in one C(journalctl) call over their windows (auth.log and kern.log when there is
+    no journal); OOM-killed containers (Docker's OOMKilled); payment errors among the
     log lines of I(payment_service) already read; whether I(env_file) changed after the last recorded release - each
     compared with its limit.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
@@ -151,7 +152,8 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_log_lines impo
     ERROR_PATTERN, error_lines, merged_docker_logs, tail_file)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_signs import (
-    JOURNAL_GREP, auth_log_entries, count_cpus, cpu_pct, cpu_times, env_change, failed_logins, journal_entries,
+    JOURNAL_GREP, auth_log_entries, count_cpus, cpu_pct, cpu_times, dmesg_entries, env_change, failed_logins,
+    journal_entries,
     memory_pct, oom_kills, parse_loadavg, payment_errors)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_systemd import parse_systemctl_show, show_argv
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_times import iso
@@ -286,7 +288,17 @@ def read_journal_signs(since):
     return entries, " and ".join(read), ""
 
 
-def read_signs(p, found, raw, ledger, cpu_before, journal):
+def read_kernel_log():
+    """(entries, source) of the kernel's error lines (where its OOM killer reports), or (None, '') when dmesg
+    cannot be read: then the journal's kernel lines count."""
+    # The kernel's ring buffer is what journald copies; it also holds it on hosts whose journal does not.
+    rc, out, dummy = COMMANDS.run(["dmesg", "--time-format", "iso", "--level", "err"], timeout=10)
+    if rc != 0:
+        return None, ""
+    return dmesg_entries(out), "the kernel log (dmesg)"
+
+
+def read_signs(p, found, raw, ledger, cpu_before, journal, kernel):
     """The guide's signs of sections 3, 6 and 8, each compared with its limit."""
     now = found["now_epoch"]
     stat = read_proc("/proc/stat")
@@ -305,8 +317,14 @@ def read_signs(p, found, raw, ledger, cpu_before, journal):
         "error": "" if mem is not None and cpu is not None else "/proc/meminfo or /proc/stat not read",
     }
     entries, source, error = journal
-    oom = dict(oom_kills(entries, now - 60 * p["oom_window"], SIGN_LINES), window_min=p["oom_window"], source=source,
-               containers=[row["name"] for row in found["containers"] if row.get("oom_killed")], error=error)
+    kernel_entries, kernel_source = kernel
+    if kernel_entries is None:
+        kernel_entries, kernel_source, kernel_error = entries, source, error
+    else:
+        kernel_error = ""
+    oom = dict(oom_kills(kernel_entries, now - 60 * p["oom_window"], SIGN_LINES), window_min=p["oom_window"],
+               source=kernel_source, containers=[row["name"] for row in found["containers"] if row.get("oom_killed")],
+               error=kernel_error)
     logins = dict(failed_logins(entries, now - 60 * p["login_window"], SIGN_LINES), window_min=p["login_window"],
                   max=p["login_failures_max"], source=source, error=error)
     logins["burst"] = not error and logins["count"] >= p["login_failures_max"]
@@ -377,6 +395,7 @@ def diagnose(p, pool=None):
     journal = None
     if finish_guide is not None:
         journal = pool.submit(read_journal_signs, started - 60 * max(p["oom_window"], p["login_window"]))
+        kernel = pool.submit(read_kernel_log)
     containers = []
     if engine_active:
         containers = read_containers(p["compose_dir"], notes)
@@ -403,7 +422,7 @@ def diagnose(p, pool=None):
     }
     if finish_guide is not None:
         found["guide"] = finish_guide()
-        found["guide"].update(read_signs(p, found, raw, ledger, cpu_before, journal.result()))
+        found["guide"].update(read_signs(p, found, raw, ledger, cpu_before, journal.result(), kernel.result()))
     return found
 
 
@@ -454,7 +473,7 @@ def main():
         except re.error as exc:
             module.fail_json(msg="runbook_diagnose: %s is not a regular expression: %s" % (name, exc))
     COMMANDS.use(module)
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         found = diagnose(module.params, pool)
     module.exit_json(changed=False, **found)
 
