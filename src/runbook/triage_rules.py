@@ -287,8 +287,9 @@ def _rule(item: Any, scenarios: Collection[str]) -> Rule:
     for name in _PLACEHOLDER.findall(item["evidence"]):
         if name not in reads:
             raise ValueError(f"evidence quotes {{{name}}}, which is not one of its reads")
-    for value in (item.get("vars") or {}).values() if isinstance(item.get("vars"), dict) else ():
-        for name in _PLACEHOLDER.findall(str(value)):
+    rule_vars = _vars(item.get("vars"))
+    for value in rule_vars.values():
+        for name in _PLACEHOLDER.findall(value):
             if name not in reads:
                 raise ValueError(f"vars fill {{{name}}}, which is not one of its reads")
     report_only = item.get("report_only", False)
@@ -304,7 +305,7 @@ def _rule(item: Any, scenarios: Collection[str]) -> Rule:
         raise ValueError("explains must be a list of rule ids")
     return Rule(id=item["id"], symptom=item["symptom"], reads=reads, when=_condition(item["when"], reads),
                 scenario=item["scenario"], severity=item["severity"], evidence=item["evidence"],
-                for_each=for_each, vars=_vars(item.get("vars")), explains=tuple(explains), report_only=report_only)
+                for_each=for_each, vars=rule_vars, explains=tuple(explains), report_only=report_only)
 
 
 def _reads(value: Any) -> dict[str, Read]:
