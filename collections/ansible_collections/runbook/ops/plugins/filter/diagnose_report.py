@@ -254,13 +254,14 @@ def _count(item: dict[str, Any], what: str) -> str:
     """N <what> in the last M minutes (source)."""
     if item.get("error") or item.get("count") is None:
         return _unknown(item)
-    return "%d %s in the last %s min (%s)" % (item["count"], what, item.get("window_min"), item.get("source") or "?")
+    return "%d%s in the last %s min (%s)" % (item["count"], " " + what if what else "", item.get("window_min"),
+                                             item.get("source") or "?")
 
 
 def _oom(item: dict[str, Any]) -> str:
     if item.get("error") and not item.get("containers"):
         return _unknown(item)
-    text = _count(item, "kills") if not item.get("error") else "kernel log unknown (%s)" % item["error"]
+    text = _count(item, "") if not item.get("error") else "kernel log unknown (%s)" % item["error"]
     containers = item.get("containers") or []
     return text + ("; OOM-killed containers: %s" % ", ".join(containers) if containers else "")
 
@@ -277,7 +278,7 @@ def _logins(item: dict[str, Any]) -> str:
 def _env_file(item: dict[str, Any]) -> str:
     if not item.get("found"):
         return _unknown(item)
-    text = "%s changed %s (%s ago)" % (item.get("path"), str(item.get("time")).replace("T", " "), age(item.get("age")))
+    text = ".env changed %s ago" % age(item.get("age"))
     changed = item.get("changed_after_release")
     if changed is None:
         return text + ", not compared (%s)" % (item.get("error") or "?")
@@ -305,11 +306,18 @@ def guide_checks(found: dict[str, Any]) -> list[tuple[str, str]]:
         ("Firewall (ufw)", _firewall(guide.get("firewall") or {})),
         ("Failed systemd units", _failed_units(guide.get("failed_units") or {})),
         ("Docker disk", _docker_disk(guide.get("docker_disk") or {})),
-    ] + [(check, show(guide[key])) for check, key, show in (
-        ("Memory and CPU", "resources", _resources), ("OOM kills", "oom", _oom),
-        ("Payment errors", "payments", lambda item: _count(item, "payment error lines")),
-        ("Environment file", "env_file", _env_file), ("Failed SSH logins", "failed_logins", _logins),
-    ) if isinstance(guide.get(key), dict)]
+    ] + _signs(guide)
+
+
+def _signs(guide: dict[str, Any]) -> list[tuple[str, str]]:
+    """The signs of sections 6, 3 and 8 in three lines, when the diagnosis read them."""
+    if not all(isinstance(guide.get(key), dict) for key in ("resources", "oom", "payments", "env_file", "failed_logins")):
+        return []
+    return [
+        ("Memory and CPU", "%s; OOM kills: %s" % (_resources(guide["resources"]), _oom(guide["oom"]))),
+        ("Payment errors", _count(guide["payments"], "payment error lines")),
+        ("Signs of compromise", "%s; %s" % (_env_file(guide["env_file"]), _logins(guide["failed_logins"]))),
+    ]
 
 
 def diagnose_lines(found: dict[str, Any], host: str, shown_errors: int = 5) -> list[str]:

@@ -272,7 +272,7 @@ def read_journal_signs(since):
                                     timeout=30)
         # journalctl --grep exits 1 when nothing matches
         if rc == 0 or (rc == 1 and not out.strip() and not err.strip()):
-            return journal_entries(out), "the journal since %s" % iso(int(since)), ""
+            return journal_entries(out), "the journal", ""
         journal_error = "journalctl: %s" % (err.strip() or "exited %d" % rc)
     else:
         journal_error = "no journalctl"
