@@ -140,7 +140,7 @@ def test_signs_of_compromise_match_the_host_and_triage_reports_security_without_
     guide = broken.run.guide
     mtime = int(host.check_output("stat -c %%Y %s", app.compose_dir + "/.env"))
     assert guide["env_file"]["changed_after_release"] is True and mtime > app.ledger()[-1]["epoch"]
-    assert guide["env_file"]["time"] == host.check_output("date -u -d @%s +%%Y-%%m-%%dT%%H:%%M:%%SZ", mtime)
+    assert guide["env_file"]["time"] == host.check_output("date -u -d @%s +%%Y-%%m-%%dT%%H:%%M:%%SZ", str(mtime))
     logins = guide["failed_logins"]
     invalid = host.check_output("journalctl --since -10min --no-pager -o cat --grep 'Invalid user intruder'")
     assert (logins["count"], logins["burst"], logins["sources"]) == (12, True, "127.0.0.1 (12)")
