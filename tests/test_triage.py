@@ -198,7 +198,8 @@ def test_an_env_file_changed_after_the_last_release_is_security_p0_reported_and_
 
 
 def test_memory_over_its_limit_is_resources_p1() -> None:
-    """A 3 GB process on a 24 GB machine, against a limit lowered to 20 % with -e (the machine is shared)."""
+    """A 3 GB process on a 24 GB machine, against a limit lowered to 20 % (diagnose_memory_pct_max: the machine is
+    shared)."""
     (verdict,) = of(diagnosis("memory-hog"), "resources")
     assert verdict.rules[0] == "memory-over" and verdict.evidence[0] == "memory 20.4% in use host-wide (limit 20.0%)"
     (calm,) = of(diagnosis("memory-calm"), "resources")
@@ -209,7 +210,7 @@ def test_cpu_busy_and_load_over_their_limits_is_resources_p1() -> None:
     (verdict,) = of(diagnosis("cpu-hog"), "resources")
     assert verdict.rules[0] == "cpu-over"  # then oom-kills: the kills of the capture before, within 60 minutes
     assert verdict.evidence[0] == "CPU 100.0% busy host-wide (limit 90.0%), load 13.99 on 2 CPUs (limit 100.0% per CPU)"
-    # the same machine with the load's limit raised above it (-e diagnose_load_pct_max=1000)
+    # the same machine with the load's limit raised above it (diagnose_load_pct_max=1000)
     assert [verdict.rules for verdict in of(diagnosis("unhealthy-after-deploy-named"), "resources")] == [["oom-kills"]]
 
 
