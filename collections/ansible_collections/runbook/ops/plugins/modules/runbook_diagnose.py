@@ -344,7 +344,9 @@ def read_signs(p, found, raw, ledger, cpu_before, journal, kernel):
         except OSError:
             env_mtime = None
     env_file = env_change(p["env_file"], env_mtime, ledger[1], now)
-    if ledger[0] and env_mtime is not None:
+    if not p["env_file"]:
+        env_file["error"] = "no environment file given"
+    elif ledger[0] and env_mtime is not None:
         env_file["error"] = ledger[0]
     return {"resources": resources, "oom": oom, "failed_logins": logins, "payments": payments, "env_file": env_file}
 
