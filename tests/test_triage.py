@@ -30,6 +30,13 @@ def diagnosis(name: str) -> dict[str, Any]:
     return json.loads((DATA / f"diagnosis-{name}.json").read_text(encoding="utf-8"))
 
 
+def of(found: dict[str, Any], scenario: str) -> list[triage.Verdict]:
+    """The verdicts for one scenario. The recorded hosts of the signs (resources, payments, security) ran on a
+    shared 2-core machine whose other work kept host-wide CPU and load over their limits, so they carry a
+    resources verdict (cpu-over) too."""
+    return [verdict for verdict in triage.triage(RULES, found) if verdict.scenario == scenario]
+
+
 def proposed(found: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """(severity, scenario, rules) of each verdict, in rank order."""
     return [(verdict.severity, verdict.scenario, verdict.rules) for verdict in triage.triage(RULES, found)]
@@ -85,12 +92,18 @@ def test_health_200_but_the_database_failing_is_database_p1() -> None:
     assert verdict.evidence == ["API health 200, but database health 503 from GET http://localhost:3000/api/health/db"]
 
 
-def test_a_payment_error_in_the_api_log_is_payments_p0_quoted_redacted() -> None:
-    (verdict,) = triage.triage(RULES, diagnosis("payment-error"))
-    assert (verdict.severity, verdict.scenario, verdict.rules) == ("P0", "payments", ["payment-errors"])
-    # the log also holds a database error line: only the payment line is quoted
+def test_payment_errors_in_the_window_are_payments_p0_since_the_window_quoted_redacted() -> None:
+    (verdict,) = of(diagnosis("payments-recent"), "payments")
+    assert (verdict.severity, verdict.rules, verdict.vars) == ("P0", ["payment-errors"], {"since": "30m"})
+    # the app's own "stripe webhook received" line is no error: only the two error lines are quoted
     assert verdict.evidence == [
-        "api log: 2026-12-06T15:59:55Z ERROR stripe charge failed: card_declined (key sk_live_********)"]
+        "api log (2 payment errors in 30 min): 2026-12-06T18:33:07Z ERROR stripe charge failed: card_declined "
+        "(key sk_live_********)",
+        "api log (2 payment errors in 30 min): 2026-12-06T18:33:07Z payment intent pi_3 failed: Stripe API timeout "
+        "after 30s"]
+    assert verdict.command("web-1", ["prod.yml"]) == "runbook run payments -i prod.yml --limit web-1 -e since=30m"
+    # the same lines once the (1-minute) window has passed, and a host whose api logged none
+    assert of(diagnosis("windows-passed"), "payments") == of(diagnosis("signs-healthy"), "payments") == []
 
 
 def test_an_api_failing_right_after_a_recorded_deploy_is_a_rollback_to_last_good() -> None:
@@ -146,6 +159,77 @@ def test_a_process_over_80_percent_is_resources_p1(key: str, rule: str) -> None:
     (verdict,) = triage.triage(RULES, found)
     assert (verdict.severity, verdict.scenario, verdict.rules) == ("P1", "resources", [rule])
     assert verdict.evidence[0].startswith("process 106 ")
+
+
+def test_a_burst_of_failed_ssh_logins_is_security_p0_reported_and_never_run() -> None:
+    (verdict,) = of(diagnosis("logins-burst"), "security")
+    assert (verdict.severity, verdict.rules, verdict.report_only) == ("P0", ["failed-login-burst"], True)
+    assert verdict.evidence == ["13 failed SSH logins in 10 min (limit 10), from 127.0.0.1 (13)"]
+    found = verdict.to_dict("web-1", ["prod.yml"])
+    assert found["report_only"] is True
+    lines = triage.host_lines("web-1", {"diagnosed": True, "verdicts": [found]}, {"security": "Data breach"})
+    assert lines[-1] == "     triage never runs this; a person decides: runbook run security -i prod.yml --limit web-1"
+    # four failed logins are no burst
+    assert diagnosis("logins-few")["guide"]["failed_logins"]["count"] == 4
+    assert of(diagnosis("logins-few"), "security") == []
+
+
+def test_oom_kills_and_an_oom_killed_container_are_resources_p1_naming_the_compose_service() -> None:
+    (verdict,) = of(diagnosis("oom-killed"), "resources")
+    assert verdict.severity == "P1" and {"oom-kills", "container-oom-killed"} <= set(verdict.rules)
+    assert "2 OOM kills in the last 60 min (the kernel log (dmesg))" in verdict.evidence
+    assert ("container backend-worker-1 (compose service worker) was ended by the OOM killer, now running"
+            in verdict.evidence)
+    # the kills are older than a 1-minute window, and the worker was recreated since
+    (calm,) = of(diagnosis("windows-passed"), "resources")
+    assert calm.rules == ["cpu-over"]
+
+
+def test_an_env_file_changed_after_the_last_release_is_security_p0_reported_and_never_run() -> None:
+    (verdict,) = of(diagnosis("env-changed"), "security")
+    # the failed logins of the captures before were still within their 10 minutes: one verdict, both causes
+    assert (verdict.severity, verdict.rules, verdict.report_only) == ("P0", ["env-changed", "failed-login-burst"], True)
+    assert verdict.evidence[0] == ("/root/echoelmusic/backend/.env changed at 2026-12-06T18:38:52Z, after the last "
+                                   "recorded release (fe8b11c8536cca0e7cae4a6221d872cdb6265ab3 at 2026-12-06T18:37:42Z)")
+    # the same .env before the deploy recorded v3; and a host with no ledger cannot tell
+    assert [verdict.rules for verdict in of(diagnosis("env-unchanged"), "security")] == [["failed-login-burst"]]
+    assert diagnosis("signs-healthy")["guide"]["env_file"]["changed_after_release"] is None
+    assert of(diagnosis("signs-healthy"), "security") == []
+
+
+def test_memory_over_its_limit_is_resources_p1() -> None:
+    """A 3 GB process on a 24 GB machine, against a limit lowered to 20 % (diagnose_memory_pct_max: the machine is
+    shared)."""
+    (verdict,) = of(diagnosis("memory-hog"), "resources")
+    assert verdict.rules[0] == "memory-over" and verdict.evidence[0] == "memory 20.4% in use host-wide (limit 20.0%)"
+    (calm,) = of(diagnosis("memory-calm"), "resources")
+    assert "memory-over" not in calm.rules
+
+
+def test_cpu_busy_and_load_over_their_limits_is_resources_p1() -> None:
+    (verdict,) = of(diagnosis("cpu-hog"), "resources")
+    assert verdict.rules[0] == "cpu-over"  # then oom-kills: the kills of the capture before, within 60 minutes
+    assert verdict.evidence[0] == "CPU 100.0% busy host-wide (limit 90.0%), load 13.99 on 2 CPUs (limit 100.0% per CPU)"
+    # the same machine with the load's limit raised above it (diagnose_load_pct_max=1000)
+    assert [verdict.rules for verdict in of(diagnosis("unhealthy-after-deploy-named"), "resources")] == [["oom-kills"]]
+
+
+def test_the_ledger_names_the_scenario_and_the_rollback_rule_reads_it_and_the_old_title() -> None:
+    found = diagnosis("unhealthy-after-deploy-named")
+    assert found["guide"]["last_release"]["scenario"] == "deploy"
+    (verdict,) = of(found, "rollback")
+    assert (verdict.severity, verdict.vars, verdict.rules) == ("P0", {"commit": "last-good"}, ["unhealthy-after-deploy"])
+    assert [verdict.scenario for verdict in triage.triage(RULES, found)] == ["rollback", "security", "resources"]
+    assert verdict.evidence == ["API health 500 from GET http://localhost:3000/health, 137s after the deploy of "
+                                "fe8b11c8536cca0e7cae4a6221d872cdb6265ab3 was recorded healthy"]
+    # a rollback's release is no deploy
+    found["guide"]["last_release"]["scenario"] = "rollback"
+    assert [verdict.scenario for verdict in triage.triage(RULES, found)] == ["outage", "security", "resources"]
+
+
+def test_the_containers_name_their_compose_service() -> None:
+    assert [(row["name"], row["service"]) for row in diagnosis("signs-healthy")["containers"]] == [
+        ("backend-api-1", "api"), ("backend-worker-1", "worker")]
 
 
 def test_two_causes_of_one_scenario_give_one_verdict_with_both_evidence_lines() -> None:
@@ -219,6 +303,38 @@ def test_a_bad_rule_is_refused_saying_which_rule_and_what(data: Any, message: st
     with pytest.raises(ValueError) as caught:
         triage_rules.parse_rules(data, SCENARIOS)
     assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_read_from_the_whole_diagnosis_and_vars_filled_from_reads() -> None:
+    rule = triage_rules.parse_rules({"rules": [dict(
+        GOOD, for_each="containers", reads={"name": "name", "status": "$.guide.health.status"},
+        when={"name": {"present": True}}, vars={"stop": "{name}", "note": "{status}"},
+        evidence="{name} while health {status}")]}, SCENARIOS)[0]
+    found = {"containers": [{"name": "worker"}, {"name": "api"}], "guide": {"health": {"status": 200}}}
+    assert rule.evidence_lines(found) == ["worker while health 200", "api while health 200"]
+    assert rule.verdict_vars(found) == {"stop": "worker", "note": "200"}
+    # a value that is no plain word is left out (the scenario's default applies), never quoted into a command
+    found["containers"][0]["name"] = "w; rm -rf /"
+    del found["guide"]["health"]
+    assert rule.verdict_vars(found) == {}
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ([dict(GOOD, report_only="yes")], "rule x: report_only must be true or false"),
+    ([dict(GOOD, report_only=True), dict(GOOD, id="y")],
+     "rule y: report_only is false, but rule x of the same scenario outage has true"),
+    ([dict(GOOD, vars={"since": "{window}m"})], "rule x: vars fill {window}, which is not one of its reads"),
+])
+def test_report_only_agrees_per_scenario_and_vars_fill_only_reads(rules: list[Any], message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        triage_rules.parse_rules({"rules": rules}, SCENARIOS)
+    assert str(caught.value) == message
+
+
+def test_the_shipped_security_rules_are_report_only() -> None:
+    assert {rule.id for rule in RULES if rule.scenario == "security"} == {"env-changed", "failed-login-burst"}
+    assert all(rule.report_only for rule in RULES if rule.scenario == "security")
+    assert not any(rule.report_only for rule in RULES if rule.scenario != "security")
 
 
 def test_rules_that_explain_each_other_are_refused() -> None:

@@ -99,6 +99,16 @@ def test_the_plan_is_each_hosts_top_verdict_and_security_is_only_reported() -> N
     assert triage_fix.groups(planned) == [("outage", {}, ["web1"])]
 
 
+def test_a_verdict_whose_rules_say_report_only_is_never_run_whatever_its_scenario() -> None:
+    hosts = hosts_of(web1=diagnosis("api-stopped"))
+    hosts["web1"]["verdicts"][0] = dict(hosts["web1"]["verdicts"][0], report_only=True)
+    planned = triage_fix.plan(hosts)
+    assert triage_fix.to_run(planned) == {}
+    assert planned["web1"].refused.startswith("outage is reported, never run by triage")
+    summary = {"verdicts": [{"scenario": "outage", "report_only": True}], "refused": "reported", "escalate": []}
+    assert cli._fix_exit_code(0, {"web1": summary}) == 4
+
+
 def test_a_tripped_breaker_refuses_and_names_the_contacts_and_a_missing_answer_refuses_too() -> None:
     planned = triage_fix.plan(hosts_of(web1=diagnosis("api-stopped"), web2=diagnosis("api-stopped"),
                                        web3=diagnosis("api-stopped")))

@@ -651,8 +651,8 @@ def _keep_triage(ran: _Ran, summary: dict[str, Any], redactor: Redactor) -> None
 def _fix_exit_code(diagnosis_code: int, summaries: dict[str, dict[str, Any]]) -> int:
     """4 when the breaker refused a fix or a security verdict was only reported, else the worst of: a host
     unreachable (3), a fix that failed, did not clear, or whose fix log could not be written (1)."""
-    if any(summary.get("escalate") or (summary.get("refused") and summary["verdicts"][0]["scenario"]
-                                       in triage_fix.REPORT_ONLY) for summary in summaries.values()):
+    if any(summary.get("escalate") or (summary.get("refused") and triage_fix.is_report_only(summary["verdicts"][0]))
+           for summary in summaries.values()):
         return ExitCode.REFUSED  # the breaker tripped (escalate), or security: a person acts
     codes = [diagnosis_code] + [summary["fix"]["exit_code"] for summary in summaries.values() if summary.get("fix")]
     if ExitCode.UNREACHABLE in codes:

@@ -29,6 +29,16 @@ MEMORY = (("total", "total_mb"), ("used", "used_mb"), ("available", "available_m
 KEYS = ("containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors")
 
 
+# Fields published with each row beyond the report's columns: what triage reads (the compose service a verdict
+# names, whether the kernel's OOM killer ended the container).
+EXTRA_FIELDS = {"containers": ("service", "oom_killed")}
+
+
+def published(key: str) -> tuple[str, ...]:
+    """The fields published with one row of the list `key`: its report columns, then its extra fields."""
+    return fields(key) + EXTRA_FIELDS.get(key, ())
+
+
 def fields(key: str) -> tuple[str, ...]:
     """The fields of one row of the list `key` (or of `memory`)."""
     if key == "memory":

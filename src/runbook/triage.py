@@ -34,6 +34,7 @@ class Verdict:
     evidence: list[str]
     rules: list[str]
     explained: list[str] = field(default_factory=list)  # evidence of the symptoms this cause explains
+    report_only: bool = False  # a rule says triage reports it and never runs it
 
     def command(self, host: str, inventories: Sequence[str], options: Sequence[str] = ()) -> str:
         """The `runbook run` command line for this verdict on this host."""
@@ -48,7 +49,7 @@ class Verdict:
     def to_dict(self, host: str, inventories: Sequence[str], options: Sequence[str] = ()) -> dict[str, Any]:
         return {"scenario": self.scenario, "severity": self.severity, "vars": dict(self.vars),
                 "evidence": list(self.evidence), "rules": list(self.rules), "explained": list(self.explained),
-                "command": self.command(host, inventories, options)}
+                "report_only": self.report_only, "command": self.command(host, inventories, options)}
 
 
 def per_host(rules: Sequence[Rule], diagnoses: dict[str, dict[str, Any]], hosts: Collection[str],
@@ -81,7 +82,10 @@ def host_lines(host: str, found: dict[str, Any], titles: dict[str, str]) -> list
         lines.append(f"  {number}. {verdict['severity']} {verdict['scenario']}: {title}")
         lines += [f"     evidence: {line}" for line in verdict["evidence"]]
         lines += [f"     explains: {line}" for line in verdict["explained"]]
-        lines.append(f"     run: {verdict['command']}")
+        if verdict.get("report_only"):
+            lines.append(f"     triage never runs this; a person decides: {verdict['command']}")
+        else:
+            lines.append(f"     run: {verdict['command']}")
     return lines
 
 
@@ -101,10 +105,12 @@ def triage(rules: Sequence[Rule], diagnosis: dict[str, Any]) -> list[Verdict]:
     for rule in rules:
         if rule.id not in matched or rule.id in explained_by:
             continue
-        key = (rule.scenario, tuple(sorted(rule.vars.items())))
+        rule_vars = rule.verdict_vars(diagnosis)
+        key = (rule.scenario, tuple(sorted(rule_vars.items())))
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = Verdict(rule.scenario, rule.severity, dict(rule.vars), [], [])
+            verdict = verdicts[key] = Verdict(rule.scenario, rule.severity, rule_vars, [], [])
+        verdict.report_only = verdict.report_only or rule.report_only
         verdict.evidence += matched[rule.id]
         verdict.rules.append(rule.id)
         verdict.severity = min(verdict.severity, rule.severity, key=SEVERITIES.index)

@@ -22,7 +22,7 @@ PLAN_VAR = "runbook_triage_fix_plan"
 MAX_FIXES_VAR = "runbook_triage_max_fixes"
 WINDOW_VAR = "runbook_triage_window"
 FRESH_FOR = 60.0  # seconds: a diagnosis older than this is never acted on
-REPORT_ONLY = frozenset({"security"})  # reported, never run by triage
+REPORT_ONLY = frozenset({"security"})  # reported, never run by triage, whatever the rules file says
 
 
 def age(diagnosis_started: float, now: float) -> float:
@@ -56,10 +56,15 @@ def plan(hosts: dict[str, dict[str, Any]]) -> dict[str, HostFix]:
             continue
         top = found["verdicts"][0]
         entry = planned[host] = HostFix(verdict=top)
-        if top["scenario"] in REPORT_ONLY:
+        if is_report_only(top):
             entry.refused = (f"{top['scenario']} is reported, never run by triage: read the evidence, then run "
                              f"it yourself: {top['command']}")
     return planned
+
+
+def is_report_only(verdict: dict[str, Any]) -> bool:
+    """A verdict a person acts on: its rules say `report_only`, or its scenario is security."""
+    return bool(verdict.get("report_only")) or verdict["scenario"] in REPORT_ONLY
 
 
 def to_run(planned: dict[str, HostFix]) -> dict[str, HostFix]:

@@ -22,12 +22,16 @@ import yaml
 from runbook.catalog import SEVERITIES
 from runbook.errors import BadInput
 
-RULE_KEYS = ("id", "symptom", "for_each", "reads", "when", "scenario", "vars", "severity", "evidence", "explains")
+RULE_KEYS = ("id", "symptom", "for_each", "reads", "when", "scenario", "vars", "severity", "evidence", "explains",
+             "report_only")
 REQUIRED_KEYS = ("id", "symptom", "reads", "when", "scenario", "severity", "evidence")
 TESTS = ("equals", "not_equals", "in", "not_in", "at_least", "below", "contains_any", "present")
 LIST_TESTS = ("in", "not_in", "contains_any")
 NUMBER_TESTS = ("at_least", "below")
 ROW = "."  # a read of the row itself (for_each over a list of strings)
+ROOT = "$."  # a read from the whole diagnosis, also in a for_each rule
+# What a {READ} in a var's value may become: a plain word, never a template or a shell word.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.,:-]{0,99}")
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _KEY = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -74,10 +78,18 @@ class Combined:
 
 
 @dataclass(frozen=True)
+class Read:
+    """A read: its steps, and whether they start at the whole diagnosis ($.) rather than the row."""
+
+    steps: tuple[Step, ...]
+    from_root: bool = False
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     symptom: str
-    reads: dict[str, tuple[Step, ...]]
+    reads: dict[str, Read]
     when: Check | Combined
     scenario: str
     severity: str
@@ -85,21 +97,47 @@ class Rule:
     for_each: tuple[Step, ...] | None = None
     vars: dict[str, str] = field(default_factory=dict)
     explains: tuple[str, ...] = ()
+    report_only: bool = False  # triage reports its verdict and never runs it
 
-    def evidence_lines(self, diagnosis: dict[str, Any]) -> list[str]:
-        """One line per row (or for the whole diagnosis) that matches; [] when the rule does not match."""
+    def matching_reads(self, diagnosis: dict[str, Any]) -> list[dict[str, Any]]:
+        """The reads of each row (or of the whole diagnosis) that matches; [] when the rule does not match."""
         rows = [diagnosis] if self.for_each is None else resolve(diagnosis, self.for_each)
         if not isinstance(rows, list):
             return []
-        lines = []
+        found = []
         for row in rows:
-            reads = {name: resolve(row, path) for name, path in self.reads.items()}
+            reads = {name: resolve(diagnosis if path.from_root else row, path.steps)
+                     for name, path in self.reads.items()}
             if self.when.holds(reads):
-                lines.append(quote(self.evidence, reads))
-        return lines
+                found.append(reads)
+        return found
+
+    def evidence_lines(self, diagnosis: dict[str, Any]) -> list[str]:
+        """One line per row (or for the whole diagnosis) that matches; [] when the rule does not match."""
+        return [quote(self.evidence, reads) for reads in self.matching_reads(diagnosis)]
+
+    def verdict_vars(self, diagnosis: dict[str, Any]) -> dict[str, str]:
+        """The -e values of its verdict, each {READ} filled from the first matching row; a var whose value would not
+        be a plain word (missing, or text with spaces or quotes) is left out, so the scenario's default applies."""
+        matched = self.matching_reads(diagnosis)
+        if not matched:
+            return dict(self.vars)
+        found = {}
+        for name, template in self.vars.items():
+            value = _PLACEHOLDER.sub(lambda match: _shown(matched[0][match.group(1)]), template)
+            if _PLAIN_VALUE.fullmatch(value) and "unknown" not in value:
+                found[name] = value
+        return found
 
 
 # reading the diagnosis ---------------------------------------------------
+
+
+def parse_read(text: str) -> Read:
+    """A read's path: `$.` first reads from the whole diagnosis."""
+    if text.startswith(ROOT):
+        return Read(parse_path(text[len(ROOT):]), from_root=True)
+    return Read(parse_path(text))
 
 
 def parse_path(text: str) -> tuple[Step, ...]:
@@ -223,6 +261,7 @@ def parse_rules(data: Any, scenarios: Collection[str]) -> list[Rule]:
             raise ValueError(f"{label}: the id is used twice")
         rules.append(rule)
     _check_explains(rules)
+    _check_report_only(rules)
     return rules
 
 
@@ -248,6 +287,14 @@ def _rule(item: Any, scenarios: Collection[str]) -> Rule:
     for name in _PLACEHOLDER.findall(item["evidence"]):
         if name not in reads:
             raise ValueError(f"evidence quotes {{{name}}}, which is not one of its reads")
+    rule_vars = _vars(item.get("vars"))
+    for value in rule_vars.values():
+        for name in _PLACEHOLDER.findall(value):
+            if name not in reads:
+                raise ValueError(f"vars fill {{{name}}}, which is not one of its reads")
+    report_only = item.get("report_only", False)
+    if not isinstance(report_only, bool):
+        raise ValueError("report_only must be true or false")
     for_each = None
     if item.get("for_each") is not None:
         if not isinstance(item["for_each"], str):
@@ -258,10 +305,10 @@ def _rule(item: Any, scenarios: Collection[str]) -> Rule:
         raise ValueError("explains must be a list of rule ids")
     return Rule(id=item["id"], symptom=item["symptom"], reads=reads, when=_condition(item["when"], reads),
                 scenario=item["scenario"], severity=item["severity"], evidence=item["evidence"],
-                for_each=for_each, vars=_vars(item.get("vars")), explains=tuple(explains))
+                for_each=for_each, vars=rule_vars, explains=tuple(explains), report_only=report_only)
 
 
-def _reads(value: Any) -> dict[str, tuple[Step, ...]]:
+def _reads(value: Any) -> dict[str, Read]:
     if not isinstance(value, dict) or not value:
         raise ValueError("reads must be a mapping of names to paths")
     reads = {}
@@ -270,11 +317,11 @@ def _reads(value: Any) -> dict[str, tuple[Step, ...]]:
             raise ValueError(f"read name {name!r} must be a plain name (letters, digits, _)")
         if not isinstance(path, str):
             raise ValueError(f"read {name}: the path must be a string")
-        reads[name] = parse_path(path)
+        reads[name] = parse_read(path)
     return reads
 
 
-def _condition(value: Any, reads: dict[str, tuple[Step, ...]]) -> Check | Combined:
+def _condition(value: Any, reads: dict[str, Read]) -> Check | Combined:
     if not isinstance(value, dict) or len(value) != 1:
         raise ValueError(f"a condition must be one of all:, any: or READ: {{TEST: VALUE}}, not {value!r}")
     ((key, body),) = value.items()
@@ -313,6 +360,16 @@ def _vars(value: Any) -> dict[str, str]:
             raise ValueError(f"vars: {name} must be a plain string, number or true/false")
         found[name] = str(given)
     return found
+
+
+def _check_report_only(rules: list[Rule]) -> None:
+    """The rules of one scenario agree on report_only: a new rule for a scenario triage never runs cannot
+    forget to say so (and make triage run it)."""
+    for rule in rules:
+        first = next(other for other in rules if other.scenario == rule.scenario)
+        if rule.report_only != first.report_only:
+            raise ValueError(f"rule {rule.id}: report_only is {str(rule.report_only).lower()}, but rule {first.id} of "
+                             f"the same scenario {rule.scenario} has {str(first.report_only).lower()}")
 
 
 def _check_explains(rules: list[Rule]) -> None:

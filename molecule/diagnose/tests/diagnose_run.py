@@ -19,8 +19,9 @@ from typing import Any
 
 
 ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-# Keys of the guide that move between two runs by themselves (times measured, ages).
-VOLATILE = frozenset({"elapsed", "age", "heartbeat_age"})
+# Keys of the guide that move between two runs by themselves (times measured, ages, the machine's load).
+VOLATILE = frozenset({"elapsed", "age", "heartbeat_age", "memory_pct", "memory_over", "cpu_pct", "load1", "load_pct",
+                      "cpu_over"})
 # What nginx serves on 443 for the domain, as a shell pipeline's first half.
 SERVED = "openssl s_client -connect 127.0.0.1:443 -servername api.echoelmusic.com </dev/null 2>/dev/null"
 LINEAGE = "/etc/letsencrypt/live/api.echoelmusic.com/cert.pem"

@@ -10,13 +10,16 @@ secrets redacted."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 
 import pytest
 from diagnose_run import LINEAGE, SERVED, Run, certificate_on_host, env_secrets, leaked, run_diagnose
 
 SECRETS = ("sk_live_PLANTEDmolecule0123456789", "PLANTEDmoleculeSig", "PLANTEDnginxToken42")
 CHECKS = ["API health", "Database health", "Certificate file (api.echoelmusic.com)", "Certificate served", "Run lock",
-          "Last healthy release", "Last backup", "Firewall (ufw)", "Failed systemd units", "Docker disk"]
+          "Last healthy release", "Last backup", "Firewall (ufw)", "Failed systemd units", "Docker disk", "Memory and CPU",
+          "Payment errors", "Signs of compromise"]
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +55,68 @@ def test_published_shape(diagnosis):
     assert set(diagnosis) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors",
                               "guide", "checks"}
     assert set(diagnosis["guide"]) == {"health", "db_health", "certificate", "docker_disk", "failed_units", "firewall",
-                                       "backup", "lock", "last_release"}
+                                       "backup", "lock", "last_release", "resources", "oom", "payments", "env_file",
+                                       "failed_logins"}
     assert [item["check"] for item in diagnosis["checks"]] == CHECKS
-    assert all(set(row) == {"name", "state", "since", "restarts", "health"} for row in diagnosis["containers"])
+    assert all(set(row) == {"name", "state", "since", "restarts", "health", "service", "oom_killed"}
+               for row in diagnosis["containers"])
     assert all(set(row) == {"name", "state", "since"} for row in diagnosis["services"])
     assert all(set(row) == {"mount", "size", "used", "avail", "use_pct"} for row in diagnosis["disk"])
     assert set(diagnosis["memory"]) == {"total_mb", "used_mb", "available_mb", "swap_used_mb"}
     assert set(diagnosis["log_errors"]) == {"api", "nginx"}
+
+
+def test_each_container_names_its_compose_service_and_whether_it_was_oom_killed(host, diagnosis):
+    for row in diagnosis["containers"]:
+        real = host.check_output("docker inspect -f '{{index .Config.Labels \"com.docker.compose.service\"}} "
+                                 "{{.State.OOMKilled}}' %s", row["name"]).split()
+        assert [row["service"], str(row["oom_killed"]).lower()] == real == [real[0], "false"]
+    assert sorted(row["service"] for row in diagnosis["containers"]) == ["api", "worker"]
+
+
+def test_memory_cpu_and_load_match_the_host_and_their_limits(host, guide):
+    resources = guide["resources"]
+    total, available = (int(value) for value in host.check_output(
+        "awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t, a}' /proc/meminfo").split())
+    # the machine's memory is shared with other hosts: it moves a little between two readings
+    assert resources["memory_pct"] == pytest.approx(100.0 * (total - available) / total, abs=2)
+    assert resources["cpus"] == int(host.check_output("nproc --all"))
+    assert 0 <= resources["cpu_pct"] <= 100 and resources["load1"] >= 0
+    assert resources["load_pct"] == pytest.approx(100 * resources["load1"] / resources["cpus"], abs=0.1)
+    assert (resources["memory_pct_max"], resources["cpu_pct_max"], resources["load_pct_max"]) == (90, 90, 100)
+    assert resources["memory_over"] == (resources["memory_pct"] >= 90)
+    assert resources["cpu_over"] == (resources["cpu_pct"] >= 90 and resources["load_pct"] >= 100)
+
+
+def test_oom_kills_match_the_kernel_log(host, guide):
+    oom = guide["oom"]
+    since = int(host.check_output("date +%s")) - 3600
+    lines = host.check_output("dmesg --time-format iso --level err").splitlines()
+    kills = [line for line in lines if re.search(r"out of memory: Killed process \d+", line, re.IGNORECASE)
+             and datetime.fromisoformat(line.split()[0].replace(",", ".")).timestamp() >= since]
+    assert (oom["source"], oom["window_min"], oom["containers"]) == ("the kernel log (dmesg)", 60, [])
+    assert oom["count"] == len(kills)  # the machine's kernel: another host's OOM kill counts too
+
+
+def test_payment_errors_are_the_planted_stripe_line_redacted(guide, run):
+    payments = guide["payments"]
+    assert (payments["service"], payments["window_min"], payments["count"]) == ("api", 30, 1)
+    assert payments["lines"][0].endswith(" ERROR payment failed (card_declined) STRIPE_SECRET_KEY=********")
+    assert run.checks["Payment errors"].startswith("1 payment error lines in the last 30 min")
+
+
+def test_env_file_and_failed_logins_match_the_host(host, app, guide):
+    env_file = host.ansible.get_variables().get("app_env_file", app.compose_dir + "/.env")
+    item = guide["env_file"]
+    mtime = int(host.check_output("stat -c %%Y %s", env_file))
+    last = app.ledger()[-1]
+    assert (item["path"], item["found"], item["last_release_time"]) == (env_file, True, last["time"])
+    assert item["changed_after_release"] is (mtime > last["epoch"]) is False  # prepare recorded v4 after the layout
+    logins = guide["failed_logins"]
+    journal = host.check_output("journalctl --since -10min --no-pager -o cat -t sshd-session -t sshd -t sshd-auth "
+                                "--grep 'Invalid user |Failed password|authentication failure' || true")
+    assert (logins["count"], logins["burst"], logins["max"], logins["window_min"]) == (0, False, 10, 10)
+    assert journal.strip() in ("", "-- No entries --")
 
 
 def test_containers_match_docker_on_the_host(host, app, diagnosis):

@@ -8,11 +8,12 @@ nothing, and print no value of the app's .env."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from diagnose_run import LINEAGE, SERVED, Run, certificate_on_host, env_secrets, leaked, run_diagnose, steady
+from diagnose_run import ROOT, LINEAGE, SERVED, Run, certificate_on_host, env_secrets, leaked, run_diagnose, steady
 
 FAILED_UNIT = "runbook-diagnose-broken.service"
 LOCK_OWNER = '{"token": "0123abcd", "owner": "ci@builder", "scenario": "Complete service outage", "started": "%s"}'
@@ -53,6 +54,12 @@ def broken(host) -> Broken:
     host.check_output("mkdir -p %s && printf '%%s\\n' %s > %s/owner && touch %s/heartbeat", lock,
                       LOCK_OWNER % started, lock, lock)
     host.check_output("touch -d '-10 minutes' %s/owner %s/heartbeat %s", lock, lock, lock)
+    # Signs of compromise: the .env changed after the last recorded release, and twelve failed SSH logins
+    # (sshd of the host, on its loopback).
+    host.check_output("touch %s", compose_dir + "/.env")
+    host.check_output("for i in $(seq 1 12); do ssh -o BatchMode=yes -o StrictHostKeyChecking=no "
+                      "-o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 intruder$i@127.0.0.1 true 2>/dev/null; "
+                      "done; true")
     # certbot renewed the lineage (20 days) but nginx still serves the old certificate.
     host.check_output("openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=api.echoelmusic.com "
                       "-keyout /tmp/renewed.key -out %s 2>&1", LINEAGE)
@@ -127,6 +134,29 @@ def test_failed_unit_listed_like_systemctl(host, broken):
     assert broken.run.guide["failed_units"]["units"] == [line.split()[0] for line in failed if line.strip()]
     assert FAILED_UNIT in broken.run.guide["failed_units"]["units"]
     assert FAILED_UNIT in broken.run.checks["Failed systemd units"]
+
+
+def test_signs_of_compromise_match_the_host_and_triage_reports_security_without_running_it(host, app, broken):
+    guide = broken.run.guide
+    mtime = int(host.check_output("stat -c %%Y %s", app.compose_dir + "/.env"))
+    assert guide["env_file"]["changed_after_release"] is True and mtime > app.ledger()[-1]["epoch"]
+    assert guide["env_file"]["time"] == host.check_output("date -u -d @%s +%%Y-%%m-%%dT%%H:%%M:%%SZ", str(mtime))
+    logins = guide["failed_logins"]
+    invalid = host.check_output("journalctl --since -10min --no-pager -o cat --grep 'Invalid user intruder'")
+    assert (logins["count"], logins["burst"], logins["sources"]) == (12, True, "127.0.0.1 (12)")
+    assert len(invalid.splitlines()) == 12
+    assert "a BURST (limit 10)" in broken.run.checks["Signs of compromise"]
+    # the shipped triage rules on this host's published diagnosis: the stopped api first, then security, reported only
+    sys.path.insert(0, str(ROOT / "src"))
+    from runbook import triage, triage_rules
+    from runbook.catalog import load_catalog
+
+    rules = triage_rules.load_rules(ROOT / triage.RULES_FILE, load_catalog(ROOT).scenarios)
+    verdicts = triage.triage(rules, broken.run.diagnosis)
+    found = {verdict.scenario: verdict for verdict in verdicts}
+    assert found["security"].severity == "P0" and found["security"].report_only is True
+    assert found["security"].rules == ["env-changed", "failed-login-burst"]
+    assert not found["outage"].report_only
 
 
 def test_message_still_one_screen(broken):

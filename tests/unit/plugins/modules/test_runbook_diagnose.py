@@ -264,7 +264,7 @@ def test_published_shape_is_exactly_the_reports():
     data = report.diagnose_data(_found())
     assert set(data) == {"containers", "services", "disk", "memory", "top_cpu", "top_mem", "log_errors"}
     assert data["containers"][0] == {"name": "backend-api-1", "state": "running", "since": "2026-11-29T12:07:54Z",
-                                     "restarts": 3, "health": "healthy"}
+                                     "restarts": 3, "health": "healthy", "service": "api", "oom_killed": False}
     assert data["services"][1] == {"name": "nginx", "state": "failed", "since": "2026-11-29T12:04:46Z"}
     assert data["disk"] == [{"mount": "/", "size": "252G", "used": "28G", "avail": "74G", "use_pct": 28}]
     assert data["memory"] == {"total_mb": 24105, "used_mb": 1527, "available_mb": 22578, "swap_used_mb": 1024}
@@ -622,3 +622,43 @@ def test_the_report_shows_the_guide_as_a_checks_table():
     assert lines[start + 4] == "| API health | healthy: 200 in 0.03s from GET http://localhost:3000/health |"
     assert len([line for line in lines if line.startswith("| ")]) >= 11
     assert "pa55word" not in "\n".join(lines)
+
+
+# --- The signs of sections 6, 3 and 8 (guide=true) -------------------------------------------------------------
+
+
+SIGN_LIMITS = {"memory_pct_max": 90.0, "cpu_pct_max": 90.0, "load_pct_max": 100.0, "oom_window": 60,
+               "login_window": 10, "login_failures_max": 3, "payment_service": "api", "payment_words": "stripe|payment",
+               "payment_error_pattern": "error|fail", "payment_window": 30}
+
+
+def test_read_signs_puts_each_sign_next_to_its_limit(tmp_path):
+    """This machine's own /proc for memory, CPU and load; the journal, kernel log, log lines and ledger as read."""
+    env = tmp_path / ".env"
+    env.write_text("A=1\n")
+    now = int(os.stat(env).st_mtime) + 30
+    found = {"now_epoch": now, "memory": usage.parse_meminfo(Path("/proc/meminfo").read_text()),
+             "containers": [{"name": "backend-worker-1", "oom_killed": True}, {"name": "backend-api-1"}],
+             "log_sources": {"api": "last 500 log lines of backend-api-1"}, "log_unread": {}}
+    stamp = times.iso(now - 60).replace("Z", ".5Z")
+    raw = {"api": [stamp + " ERROR stripe charge failed", stamp + " stripe webhook received"]}
+    logins = [(now - 60, "sshd-session", str(pid), "Invalid user x%d from 10.0.0.1 port 22" % pid) for pid in range(3)]
+    kernel = [(now - 120, "kernel", "", "Memory cgroup out of memory: Killed process 7 (python3)")]
+    releases = [{"commit": "a" * 40, "epoch": now - 3600}]
+    cpu_before = runbook_diagnose.cpu_times(Path("/proc/stat").read_text())
+    signs = runbook_diagnose.read_signs(dict(SIGN_LIMITS, env_file=str(env)), found, raw, ("", releases), cpu_before,
+                                        (logins, "the journal", ""), (kernel, "the kernel log (dmesg)"))
+    assert signs["resources"]["memory_pct_max"] == 90.0 and signs["resources"]["cpus"] == os.cpu_count()
+    assert signs["resources"]["memory_over"] is (signs["resources"]["memory_pct"] >= 90.0)
+    assert (signs["oom"]["count"], signs["oom"]["containers"]) == (1, ["backend-worker-1"])
+    assert (signs["failed_logins"]["count"], signs["failed_logins"]["burst"]) == (3, True)
+    assert signs["payments"]["count"] == 1 and signs["payments"]["lines"][0].endswith("ERROR stripe charge failed")
+    assert signs["env_file"]["changed_after_release"] is True
+    # without a journal the logins are unknown, never "no burst"; without the api's lines, payments say why
+    found["log_unread"] = {"api": "the Docker engine is not active"}
+    signs = runbook_diagnose.read_signs(dict(SIGN_LIMITS, env_file=""), found, {}, ("", releases), cpu_before,
+                                        ([], "", "no journalctl, and no /var/log/auth.log"), (None, ""))
+    assert (signs["failed_logins"]["burst"], signs["failed_logins"]["error"]) == (
+        False, "no journalctl, and no /var/log/auth.log")
+    assert (signs["payments"]["count"], signs["payments"]["error"]) == (None, "the Docker engine is not active")
+    assert signs["env_file"]["error"] == "no environment file given"

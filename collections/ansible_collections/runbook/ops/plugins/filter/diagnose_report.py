@@ -37,7 +37,7 @@ except ImportError:
     from runbook.redact import redact_text
 
 # The published shape is defined once, in runbook.diagnosis (the report reads it from there too).
-CONTAINER_KEYS = diagnosis.fields("containers")
+CONTAINER_KEYS = diagnosis.published("containers")
 SERVICE_KEYS = diagnosis.fields("services")
 DISK_KEYS = diagnosis.fields("disk")
 MEMORY_KEYS = diagnosis.fields("memory")
@@ -240,6 +240,53 @@ def _docker_disk(item: dict[str, Any]) -> str:
     return "; ".join(parts) or "nothing"
 
 
+def _resources(item: dict[str, Any]) -> str:
+    if item.get("memory_pct") is None and item.get("cpu_pct") is None:
+        return _unknown(item)
+    over = [name for name, key in (("memory", "memory_over"), ("CPU", "cpu_over")) if item.get(key)]
+    return "memory %s%% used (limit %s%%), CPU %s%% busy (limit %s%%), load %s on %s CPU%s (limit %s%% per CPU)%s" % (
+        item.get("memory_pct"), item.get("memory_pct_max"), item.get("cpu_pct"), item.get("cpu_pct_max"),
+        item.get("load1"), item.get("cpus"), "" if item.get("cpus") == 1 else "s", item.get("load_pct_max"),
+        ": %s OVER the limit" % " and ".join(over) if over else "")
+
+
+def _count(item: dict[str, Any], what: str) -> str:
+    """N <what> in the last M minutes (source)."""
+    if item.get("error") or item.get("count") is None:
+        return _unknown(item)
+    return "%d%s in the last %s min (%s)" % (item["count"], " " + what if what else "", item.get("window_min"),
+                                             item.get("source") or "?")
+
+
+def _oom(item: dict[str, Any]) -> str:
+    if item.get("error") and not item.get("containers"):
+        return _unknown(item)
+    text = _count(item, "") if not item.get("error") else "kernel log unknown (%s)" % item["error"]
+    containers = item.get("containers") or []
+    return text + ("; OOM-killed containers: %s" % ", ".join(containers) if containers else "")
+
+
+def _logins(item: dict[str, Any]) -> str:
+    text = _count(item, "failed SSH logins")
+    if item.get("error"):
+        return text
+    sources = item.get("sources") or ""
+    return text + (", from " + sources if sources else "") + (
+        ": a BURST (limit %s)" % item.get("max") if item.get("burst") else "")
+
+
+def _env_file(item: dict[str, Any]) -> str:
+    if not item.get("found"):
+        return _unknown(item)
+    text = ".env changed %s ago" % age(item.get("age"))
+    changed = item.get("changed_after_release")
+    if changed is None:
+        return text + ", not compared (%s)" % (item.get("error") or "?")
+    if changed:
+        return text + ", AFTER the last recorded release (%s)" % str(item.get("last_release_time")).replace("T", " ")
+    return text + ", before the last recorded release"
+
+
 def guide_checks(found: dict[str, Any]) -> list[tuple[str, str]]:
     """(check, result) for each item of the guide, in the order a person reads them; [] without the guide."""
     guide = found.get("guide")
@@ -259,6 +306,17 @@ def guide_checks(found: dict[str, Any]) -> list[tuple[str, str]]:
         ("Firewall (ufw)", _firewall(guide.get("firewall") or {})),
         ("Failed systemd units", _failed_units(guide.get("failed_units") or {})),
         ("Docker disk", _docker_disk(guide.get("docker_disk") or {})),
+    ] + _signs(guide)
+
+
+def _signs(guide: dict[str, Any]) -> list[tuple[str, str]]:
+    """The signs of sections 6, 3 and 8 in three lines, when the diagnosis read them."""
+    if not all(isinstance(guide.get(key), dict) for key in ("resources", "oom", "payments", "env_file", "failed_logins")):
+        return []
+    return [
+        ("Memory and CPU", "%s; OOM kills: %s" % (_resources(guide["resources"]), _oom(guide["oom"]))),
+        ("Payment errors", _count(guide["payments"], "payment error lines")),
+        ("Signs of compromise", "%s; %s" % (_env_file(guide["env_file"]), _logins(guide["failed_logins"]))),
     ]
 
 

@@ -23,7 +23,8 @@ def parse_compose_ps(text):
 
 
 def parse_inspect(text):
-    """Container rows of `docker inspect ID...`: name, state, since, restarts, health, exit code, service."""
+    """Container rows of `docker inspect ID...`: name, state, since, restarts, health, exit code, service (the compose
+    service's name) and oom_killed (Docker saw the kernel's OOM killer end it; cleared when it starts again)."""
     rows = []
     for item in json.loads(text or "[]"):
         state = item.get("State") or {}
@@ -43,6 +44,7 @@ def parse_inspect(text):
             "since_epoch": since,
             "restarts": item.get("RestartCount", 0),
             "health": (state.get("Health") or {}).get("Status") or "none",
+            "oom_killed": bool(state.get("OOMKilled")),
         })
     return sorted(rows, key=lambda row: row["name"])
 

@@ -28,6 +28,12 @@ description:
   - With I(guide=true) also the rest of the guide in RV(guide) (each item carries C(error) instead of its data when its
     source is absent or unreadable), the health URLs, the lineage and served certificates, Docker's disk usage,
     failed units, ufw, the newest backup, the run lock and the last healthy release.
+  - With I(guide=true) also the signs of sections 3, 6 and 8 - host-wide memory and CPU use (two samples of
+    /proc/stat around the whole reading, so no extra wait) and load; OOM kills in the kernel log (C(dmesg), else the
+    journal) and failed SSH logins in one C(journalctl) call over their windows (auth.log and kern.log when there is
+    no journal); OOM-killed containers (Docker's OOMKilled); payment errors among the
+    log lines of I(payment_service) already read; whether I(env_file) changed after the last recorded release - each
+    compared with its limit.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
 author: runbook maintainers (@runbook)
 version_added: 1.0.0
@@ -59,6 +65,20 @@ options:
   tls_timeout: {type: float, default: 3, description: Seconds the TLS handshake may take.}
   backup_dir: {type: path, default: /root/backups, description: Where the app's backups are (guide).}
   lock_stale_after: {type: int, default: 60, description: Seconds without a heartbeat after which the run lock is stale.}
+  env_file: {type: path, default: '', description: "The app's environment file, whose change time is compared with the ledger (guide)."}
+  memory_pct_max: {type: float, default: 90, description: Memory in use (total - available) from which memory is over its limit (%).}
+  cpu_pct_max: {type: float, default: 90, description: "Host-wide CPU use during the reading (%): CPU is over its limit from it, with I(load_pct_max)."}
+  load_pct_max: {type: float, default: 100, description: "The 1-minute load per CPU (%): CPU is over its limit from it, with I(cpu_pct_max)."}
+  oom_window: {type: int, default: 60, description: Minutes back in which the OOM killer's kills count.}
+  login_window: {type: int, default: 10, description: Minutes back in which failed SSH logins count.}
+  login_failures_max: {type: int, default: 10, description: Failed SSH logins within the window that make a burst.}
+  payment_service: {type: str, default: api, description: "The compose service whose log lines are searched for payment errors (one of I(log_services))."}
+  payment_words: {type: str, default: stripe|payment, description: Regular expression (case-insensitive) of a payment line.}
+  payment_error_pattern:
+    type: str
+    default: 'error|fail|declin|exception|fatal|refused|invalid|timeout'
+    description: Regular expression (case-insensitive) that a payment line must also match to be a payment error.
+  payment_window: {type: int, default: 30, description: Minutes back in which payment errors count.}
 attributes:
   check_mode: {support: full, description: It only reads; check mode changes nothing.}
   diff_mode: {support: none, description: Nothing changes; there is no diff.}
@@ -87,7 +107,7 @@ services:
   type: list
   elements: dict
 containers:
-  description: The compose project's containers (name, service, id, state, exit_code, since, since_epoch, restarts, health).
+  description: The compose project's containers (name, service, id, state, exit_code, since, since_epoch, restarts, health, oom_killed).
   returned: always
   type: list
   elements: dict
@@ -109,7 +129,8 @@ notes: {description: 'What could not be read (the module does not fail on it).',
 guide:
   description: >-
     The rest of the guide, one item each (health, db_health, certificate, docker_disk, failed_units, firewall,
-    backup, lock, last_release), each with error set when its source could not be read.
+    backup, lock, last_release, resources, oom, payments, env_file, failed_logins), each with error set when its
+    source could not be read.
   returned: when guide is true
   type: dict
 """
@@ -130,12 +151,20 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import 
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_log_lines import (
     ERROR_PATTERN, error_lines, merged_docker_logs, tail_file)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_signs import (
+    JOURNAL_GREP, auth_log_entries, count_cpus, cpu_pct, cpu_times, dmesg_entries, env_change, failed_logins,
+    journal_entries,
+    memory_pct, oom_kills, parse_loadavg, payment_errors)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_systemd import parse_systemctl_show, show_argv
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_times import iso
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_usage import DF_ARGV, parse_df, parse_meminfo
 
 # The module's command runner: module.run_command once main() has the module.
 COMMANDS = Commands()
+# Lines quoted per sign (OOM kills, failed logins, payment errors); the counts cover the whole window.
+SIGN_LINES = 5
+# At most this many journal entries are read for the signs: a cap on the output, not a limit of a sign.
+JOURNAL_MAX = 20000
 
 
 def read_units(names, notes):
@@ -161,11 +190,12 @@ def read_containers(compose_dir, notes):
     return parse_inspect(out)
 
 
-def read_container_errors(container_id, lines, pattern, keep):
+def read_container_log(container_id, lines):
+    """(the last lines of a container's log, stdout and stderr merged in time order, or None; why not)."""
     rc, out, err = COMMANDS.run(["docker", "logs", "--timestamps", "--tail", str(lines), container_id], timeout=30)
     if rc != 0:
         return None, err.strip()
-    return error_lines(merged_docker_logs(out, err), pattern, keep), ""
+    return merged_docker_logs(out, err), ""
 
 
 def read_processes(notes):
@@ -194,8 +224,9 @@ def read_memory(notes):
 
 
 def read_logs(p, containers, engine_active):
-    """(errors, sources, unread) per log: the compose services' newest containers, then the proxy's error log."""
-    log_errors, log_sources, log_unread = {}, {}, {}
+    """(errors, sources, unread, raw) per log: the compose services' newest containers, then the proxy's error log;
+    raw holds each compose service's lines as read (for the payment errors)."""
+    log_errors, log_sources, log_unread, raw = {}, {}, {}, {}
     for service in p["log_services"]:
         log_errors[service] = []
         matching = [row for row in containers if row["service"] == service]
@@ -203,12 +234,13 @@ def read_logs(p, containers, engine_active):
             log_unread[service] = "no container of the service" if engine_active else "the Docker engine is not active"
             continue
         latest = max(matching, key=lambda row: row["since_epoch"] or 0)
-        found, error = read_container_errors(latest["id"], p["log_lines"], p["error_pattern"], p["error_lines"])
-        if found is None:
+        lines, error = read_container_log(latest["id"], p["log_lines"])
+        if lines is None:
             log_unread[service] = "docker logs %s: %s" % (latest["name"], error)
         else:
-            log_errors[service] = found
+            log_errors[service] = error_lines(lines, p["error_pattern"], p["error_lines"])
             log_sources[service] = "last %d log lines of %s" % (p["log_lines"], latest["name"])
+            raw[service] = lines
     name = p["proxy_name"]
     log_errors[name] = []
     try:
@@ -217,7 +249,106 @@ def read_logs(p, containers, engine_active):
         log_sources[name] = "last %d lines of %s" % (p["log_lines"], p["proxy_error_log"])
     except OSError as exc:
         log_unread[name] = "%s: %s" % (p["proxy_error_log"], exc.strerror or exc)
-    return log_errors, log_sources, log_unread
+    return log_errors, log_sources, log_unread, raw
+
+
+def read_proc(path):
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def read_journal_signs(since):
+    """(entries, source, error) of the OOM kills and failed SSH logins since an epoch: one journalctl call that
+    only returns the matching entries; without a journal, the tails of auth.log and kern.log."""
+    journalctl = COMMANDS.which("journalctl")
+    if journalctl:
+        # No module reads the journal; journalctl's --grep keeps the output to the matching entries.
+        rc, out, err = COMMANDS.run([journalctl, "--no-pager", "--quiet", "-o", "json", "--since", "@%d" % int(since),
+                                     "--lines", str(JOURNAL_MAX), "--grep", JOURNAL_GREP,
+                                     "--output-fields", "MESSAGE,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID"],
+                                    timeout=30)
+        # journalctl --grep exits 1 when nothing matches
+        if rc == 0 or (rc == 1 and not out.strip() and not err.strip()):
+            return journal_entries(out), "the journal", ""
+        journal_error = "journalctl: %s" % (err.strip() or "exited %d" % rc)
+    else:
+        journal_error = "no journalctl"
+    entries, read = [], []
+    for path in ("/var/log/auth.log", "/var/log/kern.log"):
+        try:
+            entries += auth_log_entries(tail_file(path, JOURNAL_MAX))
+            read.append(path)
+        except OSError:
+            continue
+    if not read:
+        return [], "", "%s, and no /var/log/auth.log" % journal_error
+    return entries, " and ".join(read), ""
+
+
+def read_kernel_log():
+    """(entries, source) of the kernel's error lines (where its OOM killer reports), or (None, '') when dmesg
+    cannot be read: then the journal's kernel lines count."""
+    # The kernel's ring buffer is what journald copies; it also holds it on hosts whose journal does not.
+    rc, out, dummy = COMMANDS.run(["dmesg", "--time-format", "iso", "--level", "err"], timeout=10)
+    if rc != 0:
+        return None, ""
+    return dmesg_entries(out), "the kernel log (dmesg)"
+
+
+def read_signs(p, found, raw, ledger, cpu_before, journal, kernel):
+    """The guide's signs of sections 3, 6 and 8, each compared with its limit."""
+    now = found["now_epoch"]
+    stat = read_proc("/proc/stat")
+    cpus = count_cpus(stat)
+    load = parse_loadavg(read_proc("/proc/loadavg"))
+    cpu = cpu_pct(cpu_before, cpu_times(stat))
+    mem = memory_pct(found["memory"])
+    load_pct = None if load is None else round(100.0 * load[0] / cpus, 1)
+    resources = {
+        "memory_pct": mem, "memory_pct_max": p["memory_pct_max"],
+        "memory_over": mem is not None and mem >= p["memory_pct_max"],
+        "cpu_pct": cpu, "cpu_pct_max": p["cpu_pct_max"], "cpus": cpus,
+        "load1": None if load is None else load[0], "load_pct": load_pct, "load_pct_max": p["load_pct_max"],
+        # Both: a busy moment during the reading (the reading's own commands count too) and a minute of load.
+        "cpu_over": cpu is not None and cpu >= p["cpu_pct_max"] and load_pct is not None and load_pct >= p["load_pct_max"],
+        "error": "" if mem is not None and cpu is not None else "/proc/meminfo or /proc/stat not read",
+    }
+    entries, source, error = journal
+    kernel_entries, kernel_source = kernel
+    if kernel_entries is None:
+        kernel_entries, kernel_source, kernel_error = entries, source, error
+    else:
+        kernel_error = ""
+    oom = dict(oom_kills(kernel_entries, now - 60 * p["oom_window"], SIGN_LINES), window_min=p["oom_window"],
+               source=kernel_source, containers=[row["name"] for row in found["containers"] if row.get("oom_killed")],
+               error=kernel_error)
+    logins = dict(failed_logins(entries, now - 60 * p["login_window"], SIGN_LINES), window_min=p["login_window"],
+                  max=p["login_failures_max"], source=source, error=error)
+    logins["burst"] = not error and logins["count"] >= p["login_failures_max"]
+    service = p["payment_service"]
+    payments = {"service": service, "window_min": p["payment_window"], "count": None, "lines": [], "source": "",
+                "error": ""}
+    if service in raw:
+        payments.update(payment_errors(raw[service], now - 60 * p["payment_window"], p["payment_words"],
+                                       p["payment_error_pattern"], SIGN_LINES))
+        payments["source"] = found["log_sources"].get(service, "")
+    else:
+        payments["error"] = found["log_unread"].get(service) or "%s is not one of the logs read" % service
+    env_mtime = None
+    if p["env_file"]:
+        try:
+            env_mtime = os.stat(p["env_file"]).st_mtime
+        except OSError:
+            env_mtime = None
+    env_file = env_change(p["env_file"], env_mtime, ledger[1], now)
+    if not p["env_file"]:
+        env_file["error"] = "no environment file given"
+    elif ledger[0] and env_mtime is not None:
+        env_file["error"] = ledger[0]
+    return {"resources": resources, "oom": oom, "failed_logins": logins, "payments": payments, "env_file": env_file}
 
 
 def read_guide(p, pool, engine_active, ledger):
@@ -253,6 +384,9 @@ def read_guide(p, pool, engine_active, ledger):
 
 
 def diagnose(p, pool=None):
+    # Host-wide CPU use is measured over the whole reading: this sample, and one at its end.
+    cpu_before = cpu_times(read_proc("/proc/stat"))
+    started = time.time()
     notes = []
     names = [p["engine_service"]] + [name for name in p["services"] if name != p["engine_service"]]
     services = read_units(names, notes)
@@ -260,6 +394,10 @@ def diagnose(p, pool=None):
     ledger = read_ledger(p["state_dir"])
     # The guide's network probes (health URLs, the served certificate) run while the rest is read.
     finish_guide = read_guide(p, pool, engine_active, ledger) if p["guide"] and pool is not None else None
+    journal = None
+    if finish_guide is not None:
+        journal = pool.submit(read_journal_signs, started - 60 * max(p["oom_window"], p["login_window"]))
+        kernel = pool.submit(read_kernel_log)
     containers = []
     if engine_active:
         containers = read_containers(p["compose_dir"], notes)
@@ -268,7 +406,7 @@ def diagnose(p, pool=None):
     disk = read_disk(notes)
     memory = read_memory(notes)
     processes = read_processes(notes)
-    log_errors, log_sources, log_unread = read_logs(p, containers, engine_active)
+    log_errors, log_sources, log_unread, raw = read_logs(p, containers, engine_active)
     found = {
         "now": iso(time.time()),
         "now_epoch": int(time.time()),
@@ -286,6 +424,7 @@ def diagnose(p, pool=None):
     }
     if finish_guide is not None:
         found["guide"] = finish_guide()
+        found["guide"].update(read_signs(p, found, raw, ledger, cpu_before, journal.result(), kernel.result()))
     return found
 
 
@@ -316,15 +455,27 @@ def main():
             tls_timeout=dict(type="float", default=3.0),
             backup_dir=dict(type="path", default="/root/backups"),
             lock_stale_after=dict(type="int", default=60),
+            env_file=dict(type="path", default=""),
+            memory_pct_max=dict(type="float", default=90.0),
+            cpu_pct_max=dict(type="float", default=90.0),
+            load_pct_max=dict(type="float", default=100.0),
+            oom_window=dict(type="int", default=60),
+            login_window=dict(type="int", default=10),
+            login_failures_max=dict(type="int", default=10),
+            payment_service=dict(type="str", default="api"),
+            payment_words=dict(type="str", default="stripe|payment"),
+            payment_error_pattern=dict(type="str", default="error|fail|declin|exception|fatal|refused|invalid|timeout"),
+            payment_window=dict(type="int", default=30),
         ),
         supports_check_mode=True,
     )
-    try:
-        re.compile(module.params["error_pattern"])
-    except re.error as exc:
-        module.fail_json(msg="runbook_diagnose: error_pattern is not a regular expression: %s" % exc)
+    for name in ("error_pattern", "payment_words", "payment_error_pattern"):
+        try:
+            re.compile(module.params[name])
+        except re.error as exc:
+            module.fail_json(msg="runbook_diagnose: %s is not a regular expression: %s" % (name, exc))
     COMMANDS.use(module)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         found = diagnose(module.params, pool)
     module.exit_json(changed=False, **found)
 
