@@ -26,7 +26,7 @@ description:
     deadline; the last request is cut short so the poll ends by it.
   - With O(logs), once the poll ends the same round trip reads the last lines of a compose service's
     logs (C(docker compose logs)) and returns them in RV(log_lines), for a health gate that also
-    scans the logs. The lines are raw: a task that asks for them should set C(no_log).
+    scans the logs. The lines are raw, so a task that asks for them should set C(no_log).
   - The module only reads, and never reports a change.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
