@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import (
-    append_ledger, is_full_sha, last_good, parse_ledger, read_ledger)
+    append_ledger, is_full_sha, last_good, parse_ledger, read_ledger, record_release)
 
 A = "a" * 40
 B = "b" * 40
@@ -37,3 +37,15 @@ def test_last_good_skips_the_running_release_and_what_a_rollback_left():
     entries = [{"commit": A}, {"commit": B}, {"commit": A, "rolled_back_from": B}]
     assert last_good(entries, A) == ""
     assert last_good([{"commit": A}, {"commit": B}], B) == A
+
+
+def test_record_release_writes_once_and_keeps_only_a_real_step_back(tmp_path):
+    state = str(tmp_path)
+    first = record_release(state, A, "Rollback", "passed the health gate", 10, B, lambda commit, left: True)
+    assert first["commit"] == A and first["rolled_back_from"] == B
+    # The ledger's last already: nothing written (a rerun, or the lock's release after the role's own record).
+    assert record_release(state, A, "Rollback", "passed the health gate", 10) is None
+    # "Back" to a commit that is not an ancestor of the one left is a roll forward: no rolled_back_from.
+    forward = record_release(state, C, "Rollback", "passed the health gate", 10, A, lambda commit, left: False)
+    assert "rolled_back_from" not in forward
+    assert [entry["commit"] for entry in read_ledger(state)[1]] == [A, C]

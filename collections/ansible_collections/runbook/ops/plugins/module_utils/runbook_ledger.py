@@ -89,6 +89,21 @@ def append_ledger(state_dir, commit, scenario, source, keep, rolled_back_from=""
     return entry
 
 
+def record_release(state_dir, commit, scenario, source, keep, rolled_back_from="", is_ancestor=None):
+    """Append a release that passed the health gate, unless it is the ledger's last already.
+
+    rolled_back_from is kept only for a real step back in history: when
+    is_ancestor(commit, rolled_back_from) says so (moving "back" to a newer
+    commit by SHA is a roll forward). The entry written, or None."""
+    entries = ledger_entries(state_dir)
+    if entries and entries[-1]["commit"] == commit:
+        return None
+    left = rolled_back_from
+    if left and is_ancestor is not None and not is_ancestor(commit, left):
+        left = ""
+    return append_ledger(state_dir, commit, scenario, source, keep, left)
+
+
 def last_good(entries, current):
     """The last healthy release in the ledger that is not the one that runs, nor one
     that a later rollback moved away from (two rollbacks never roll forward again)."""

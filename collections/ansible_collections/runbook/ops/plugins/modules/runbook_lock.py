@@ -116,6 +116,42 @@ options:
     description: On release, remove O(state_dir) when nothing else is left in it.
     type: bool
     default: false
+  record:
+    description:
+      - With O(state=released), first append a release that passed the health gate to the host's release
+        ledger, in the same round trip (the ledger entry is written before the lock is given back, also when
+        the lock is no longer this run's). Omitted, no ledger entry.
+      - The same entry as P(runbook.ops.runbook_release#module) with C(action=record) writes.
+      - Not in check mode.
+    type: dict
+    suboptions:
+      state_dir:
+        description: The directory of the ledger (C(releases.jsonl)).
+        type: path
+        required: true
+      commit:
+        description: The release's full commit SHA.
+        type: str
+        required: true
+      scenario:
+        description: The scenario that records.
+        type: str
+        default: ""
+      source:
+        description: Why the release is recorded.
+        type: str
+        default: passed the health gate
+      rolled_back_from:
+        description: The release a rollback moved away from; kept only when O(record.commit) is its ancestor.
+        type: str
+        default: ""
+      repo_dir:
+        description: The app's git work tree, for the ancestor check.
+        type: path
+      keep:
+        description: Ledger entries kept.
+        type: int
+        default: 100
   reboot_seconds:
     description:
       - With O(state=rebooting), seconds (host clock) the lock stays held without a heartbeat.
@@ -201,6 +237,10 @@ seq:
   returned: when O(state=acquired) or O(state=rebooting)
   type: int
   sample: 42
+recorded:
+  description: The ledger entry O(record) wrote, or null (none asked, or the ledger's last already).
+  returned: when O(state=released) and O(record) is given
+  type: dict
 msg:
   description: What the call did, in one sentence.
   returned: when O(state=released) or O(state=rebooting), and in check mode
@@ -214,6 +254,7 @@ import pwd
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import is_full_sha, record_release
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import (
     GUARD, LOCK, SEQ, Guard, describe, heartbeat_age, heartbeat_alive, is_stale, new_token, read_owner,
     read_seq, remove_lock, start_heartbeat, take, write_owner)
@@ -302,6 +343,20 @@ def release(module: AnsibleModule) -> dict:
     return result
 
 
+def record(module: AnsibleModule, spec: dict) -> dict | None:
+    """The release ledger's entry for a release that passed the health gate (before the lock goes back)."""
+    if not is_full_sha(spec["commit"]):
+        module.fail_json(msg="runbook_lock: record needs a full commit SHA: %r" % spec["commit"])
+    repo = spec["repo_dir"]
+    git = module.get_bin_path("git")
+
+    def is_ancestor(commit: str, left: str) -> bool:
+        return module.run_command([git, "-C", repo, "merge-base", "--is-ancestor", commit, left])[0] == 0
+
+    return record_release(spec["state_dir"], spec["commit"], spec["scenario"], spec["source"], spec["keep"],
+                          spec["rolled_back_from"], is_ancestor if repo and git else None)
+
+
 def mark_rebooting(module: AnsibleModule) -> dict:
     """Mark this run's lock as rebooting for `reboot_seconds` (host clock): not stale until then."""
     p = module.params
@@ -336,6 +391,15 @@ def main() -> None:
             leftovers_wait=dict(type="int", default=20),
             remove_state_dir=dict(type="bool", default=False),
             reboot_seconds=dict(type="int", default=900),
+            record=dict(type="dict", options=dict(
+                state_dir=dict(type="path", required=True),
+                commit=dict(type="str", required=True),
+                scenario=dict(type="str", default=""),
+                source=dict(type="str", default="passed the health gate"),
+                rolled_back_from=dict(type="str", default=""),
+                repo_dir=dict(type="path"),
+                keep=dict(type="int", default=100),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -363,7 +427,10 @@ def act(module: AnsibleModule) -> None:
     elif module.params["state"] == "rebooting":
         result = mark_rebooting(module)
     else:
+        recorded = record(module, module.params["record"]) if module.params["record"] else None
         result = release(module)
+        if module.params["record"]:
+            result["recorded"] = recorded
     module.exit_json(changed=False, **result)
 
 

@@ -144,7 +144,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import Commands
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_endpoints import health_status
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import (
-    append_ledger, is_full_sha, last_good, ledger_entries)
+    append_ledger, is_full_sha, last_good, ledger_entries, record_release)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_release_state import (
     SHA, collisions, compose_config, compose_containers, compose_files, dirty_files, free_bytes, git, image_releases,
     previous_release, recent_log, refusals, remote_candidate, rev, running_release, target_of, tree_bytes, where_from)
@@ -317,15 +317,15 @@ def record(module):
     p = module.params
     if not is_full_sha(p["commit"]):
         module.fail_json(msg="runbook_release: not a full commit SHA: %r" % p["commit"])
-    entries = ledger_entries(p["state_dir"])
-    if module.check_mode or (entries and entries[-1]["commit"] == p["commit"]):
+    if module.check_mode:
         return dict(changed=False, recorded=None)
     # Only a real step back in history marks the release it left: moving
     # "back" to a newer commit by SHA is a roll forward.
-    left = p["rolled_back_from"]
-    if left and p["repo_dir"] and git(COMMANDS, p["repo_dir"], "merge-base", "--is-ancestor", p["commit"], left)[0] != 0:
-        left = ""
-    entry = append_ledger(p["state_dir"], p["commit"], p["scenario"], p["source"], p["keep"], left)
+    repo = p["repo_dir"]
+    is_ancestor = (lambda commit, left: git(COMMANDS, repo, "merge-base", "--is-ancestor", commit, left)[0] == 0) \
+        if repo else None
+    entry = record_release(p["state_dir"], p["commit"], p["scenario"], p["source"], p["keep"], p["rolled_back_from"],
+                           is_ancestor)
     return dict(changed=False, recorded=entry)
 
 
