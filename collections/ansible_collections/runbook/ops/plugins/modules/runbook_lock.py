@@ -344,9 +344,10 @@ def release(module: AnsibleModule) -> dict:
 
 
 def record(module: AnsibleModule, spec: dict) -> dict | None:
-    """The release ledger's entry for a release that passed the health gate (before the lock goes back)."""
+    """The release ledger's entry for a release that passed the health gate (before the lock goes back).
+    Raises ValueError or OSError when it cannot be written: the caller gives the lock back all the same."""
     if not is_full_sha(spec["commit"]):
-        module.fail_json(msg="runbook_lock: record needs a full commit SHA: %r" % spec["commit"])
+        raise ValueError("record needs a full commit SHA: %r" % spec["commit"])
     repo = spec["repo_dir"]
     git = module.get_bin_path("git")
 
@@ -427,10 +428,19 @@ def act(module: AnsibleModule) -> None:
     elif module.params["state"] == "rebooting":
         result = mark_rebooting(module)
     else:
-        recorded = record(module, module.params["record"]) if module.params["record"] else None
+        recorded, problem = None, ""
+        if module.params["record"]:
+            try:
+                recorded = record(module, module.params["record"])
+            except (OSError, ValueError) as exc:
+                problem = "runbook_lock: the release ledger was not written (%s); the run lock was given back" % exc
+        # The lock goes back whatever became of the ledger entry: a full disk must not leave the host locked.
         result = release(module)
         if module.params["record"]:
             result["recorded"] = recorded
+        if problem:
+            result["msg"] = "%s: %s" % (problem, result["msg"]) if result.get("msg") else problem
+            module.fail_json(**result)
     module.exit_json(changed=False, **result)
 
 
