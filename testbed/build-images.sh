@@ -2,7 +2,8 @@
 # Build the two local images every test and the demo stand on:
 #   runbook-app-base:TAG  a minimal Debian with python3, the FROM of the app's Dockerfile
 #   runbook-testhost:TAG  a Debian 13 server with systemd, its own Docker engine and the
-#                         compose plugin, nginx, certbot, ufw, git, Postgres, cron, pebble;
+#                         compose plugin, nginx, certbot, ufw, git, Postgres, cron, pebble,
+#                         e2fsprogs (the disk-full drill makes a small ext4 filesystem);
 #                         the app base image is saved inside it for `docker load`.
 # No registry is reachable, so both come from Debian packages (debootstrap + apt in a chroot).
 # TAG is a hash of this script, so an unchanged script reuses what exists and a changed one
@@ -81,7 +82,8 @@ apt_in "$root" \
   nginx certbot python3-certbot-nginx pebble openssl \
   ufw iptables git postgresql postgresql-client cron \
   python3 python3-requests python3-yaml python3-psycopg2 python3-apt \
-  curl procps iproute2 psmisc less sudo logrotate openssh-server unattended-upgrades
+  curl procps iproute2 psmisc less sudo logrotate openssh-server unattended-upgrades \
+  e2fsprogs
 # The inner engine gets no bridge and leaves iptables alone: the stack uses network_mode host.
 mkdir -p "$root/etc/docker"
 printf '{"bridge": "none", "iptables": false, "log-driver": "json-file"}\n' > "$root/etc/docker/daemon.json"

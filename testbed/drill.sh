@@ -18,6 +18,12 @@ cleanup() { [ "${KEEP:-0}" = 1 ] || python testbed/testhost.py down "$name"; }
 trap cleanup EXIT
 
 echo "== a disposable staging host: $name ($RUNBOOK_TESTHOST_IMAGE)"
+# The disk-full drill fills a small ext4 filesystem on a loop device: the host gets this
+# machine's loop devices (a container has none of its own; the drill refuses without them).
+if [ -z "${RUNBOOK_TESTHOST_DEVICES+x}" ] && [ -e /dev/loop-control ]; then
+  RUNBOOK_TESTHOST_DEVICES=$(ls -d /dev/loop-control /dev/loop[0-9]* 2>/dev/null | tr '\n' ' ')
+  export RUNBOOK_TESTHOST_DEVICES
+fi
 python testbed/testhost.py up "$name" "$inventory"
 # The staging mark, and the ACME server the certificate drill renews from (pebble on the host).
 python - "$inventory" <<'PY'

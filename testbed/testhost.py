@@ -7,6 +7,9 @@ switch between the capability list and `privileged: true`.
 
     python testbed/testhost.py up NAME INVENTORY_PATH   # start, wait for systemd, write inventory
     python testbed/testhost.py down NAME
+
+RUNBOOK_TESTHOST_DEVICES (space-separated host device paths) adds `--device` for each,
+e.g. the loop devices `make drill` gives its host for the disk-full drill's filesystem.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def docker_run_args(name: str, spec: dict) -> list[str]:
         args += ["--security-opt", opt]
     for cap in spec.get("capabilities") or []:
         args += ["--cap-add", cap]
+    for device in os.environ.get("RUNBOOK_TESTHOST_DEVICES", "").split():
+        args += ["--device", device]
     image = spec["image"]
     if not image:
         raise SystemExit("testhost: RUNBOOK_TESTHOST_IMAGE is not set (run `make images`)")
