@@ -10,6 +10,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +28,27 @@ def on_host(container: str, *command: str, check: bool = True) -> subprocess.Com
 
 def healthy(container: str) -> bool:
     return on_host(container, "python3", "-c", HEALTH, check=False).stdout.strip() == "200"
+
+
+STATE_DIR = "/var/lib/runbook"  # the fixture's runbook_state_dir (the contract's default)
+
+
+@contextmanager
+def state_dir_kept(container: str, state_dir: str = STATE_DIR) -> Iterator[None]:
+    """Put the host's runbook state folder back as it was after the block: the run lock's files, the
+    release ledger, triage's fix log (the circuit breaker counts it). Gone again when it was not there;
+    else its copy, taken before, replaces it. Later tests on the shared host see what they expect."""
+    kept = f"/root/.state-kept-{Path(state_dir).name}"
+    existed = on_host(container, "test", "-d", state_dir, check=False).returncode == 0
+    if existed:
+        on_host(container, "rm", "-rf", kept)
+        on_host(container, "cp", "-a", state_dir, kept)
+    try:
+        yield
+    finally:
+        on_host(container, "rm", "-rf", state_dir)
+        if existed:
+            on_host(container, "mv", kept, state_dir)
 
 
 def interrupt_playbook(proc: subprocess.Popen, first_wait: float = 20, second_wait: float = 60) -> None:

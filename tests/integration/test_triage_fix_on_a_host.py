@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostutil import healthy, on_host
+from hostutil import healthy, on_host, state_dir_kept
 
 pytestmark = pytest.mark.integration
 
@@ -45,20 +45,12 @@ def stopped_api(test_host: tuple[str, str]) -> Iterator[tuple[str, str, str]]:
     inventory, container = test_host
     app = os.environ.get("RUNBOOK_TEST_APP_CONTAINER", "backend-api-1")
     assert healthy(container), "the test host is not healthy to start with"
-    had_state = on_host(container, "test", "-d", STATE_DIR, check=False).returncode == 0
-    log_before = on_host(container, "cat", FIX_LOG, check=False)
     on_host(container, "docker", "stop", app)
     try:
-        yield inventory, container, container
+        with state_dir_kept(container, STATE_DIR):  # the fix log, the breaker's run lock files
+            yield inventory, container, container
     finally:
         on_host(container, "docker", "start", app, check=False)
-        if log_before.returncode == 0:
-            on_host(container, "python3", "-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", FIX_LOG,
-                    log_before.stdout)
-        else:
-            on_host(container, "rm", "-f", FIX_LOG, f"{FIX_LOG}.guard")
-        if not had_state:  # the breaker's run lock made it (with its guard and sequence files)
-            on_host(container, "rm", "-rf", STATE_DIR)
         for _ in range(30):
             if healthy(container):
                 break
@@ -104,7 +96,8 @@ def test_the_breaker_refuses_a_fourth_fix_within_the_window_and_names_the_contac
     seeded = "".join(json.dumps({"epoch": now - minutes * 60, "scenario": "outage", "operator": "test@seed",
                                  "token": "seed"}) + "\n" for minutes in (50, 20, 5))
     on_host(container, "mkdir", "-p", STATE_DIR)
-    on_host(container, "python3", "-c", "import sys; open(sys.argv[1], 'a').write(sys.argv[2])", FIX_LOG, seeded)
+    # exactly these three, whatever an earlier run left (the fixture puts the log back afterwards)
+    on_host(container, "python3", "-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", FIX_LOG, seeded)
     contacts = tmp_path / "contacts.yml"
     contacts.write_text("app_servers:\n  vars:\n    runbook_escalation_contacts:\n      hosting:\n"
                         "        name: Hosting on-call\n        contact: +49 30 1234567\n")
