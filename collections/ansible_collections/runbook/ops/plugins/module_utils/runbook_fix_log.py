@@ -17,6 +17,7 @@ import json
 import os
 import re
 
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import json_objects
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_times import iso
 
 FIX_LOG = "triage-fixes.jsonl"
@@ -50,16 +51,9 @@ def max_fixes(value):
 
 def parse_log(lines):
     """The entries of the log's lines that are objects with a whole epoch and a scenario, in order."""
-    entries = []
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if (isinstance(entry, dict) and isinstance(entry.get("epoch"), int) and not isinstance(entry["epoch"], bool)
-                and isinstance(entry.get("scenario"), str)):
-            entries.append(entry)
-    return entries
+    return json_objects(lines, lambda entry: (isinstance(entry.get("epoch"), int)
+                                              and not isinstance(entry["epoch"], bool)
+                                              and isinstance(entry.get("scenario"), str)))
 
 
 def recent(entries, scenario, now, window):

@@ -32,17 +32,23 @@ def is_full_sha(text):
     return bool(FULL_SHA.match(str(text or "")))
 
 
-def parse_ledger(lines):
-    """The entries of the ledger's lines that are objects naming a full commit SHA, in order."""
+def json_objects(lines, keep):
+    """The JSON objects of a JSON-lines file's lines for which keep(entry) is true, in order; a torn or
+    foreign line is skipped (the ledger and triage's fix log are both read so)."""
     entries = []
     for line in lines:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and is_full_sha(entry.get("commit")):
+        if isinstance(entry, dict) and keep(entry):
             entries.append(entry)
     return entries
+
+
+def parse_ledger(lines):
+    """The entries of the ledger's lines that are objects naming a full commit SHA, in order."""
+    return json_objects(lines, lambda entry: is_full_sha(entry.get("commit")))
 
 
 def unreadable(exc, path, missing):
