@@ -25,7 +25,8 @@ if [ -z "${RUNBOOK_TESTHOST_DEVICES+x}" ] && [ -e /dev/loop-control ]; then
   export RUNBOOK_TESTHOST_DEVICES
 fi
 python testbed/testhost.py up "$name" "$inventory"
-# The staging mark, and the ACME server the certificate drill renews from (pebble on the host).
+# The staging mark, the ACME server the certificate drill renews from (pebble on the host), and the
+# release the broken-release drill deploys (published below).
 python - "$inventory" <<'PY'
 import sys, yaml
 path = sys.argv[1]
@@ -33,12 +34,17 @@ inventory = yaml.safe_load(open(path))
 for host in inventory["app_servers"]["hosts"].values():
     host["runbook_staging"] = True
     host["certbot_renew_acme_server"] = "https://localhost:14000/dir"
+    host["runbook_drill_broken_ref"] = "drill/late-failure"
 open(path, "w").write(yaml.safe_dump(inventory, sort_keys=False))
 PY
 
 echo "== the app stack, nginx, Postgres, and a certbot lineage served by nginx (pebble)"
 ansible-playbook -i "$inventory" molecule/shared/prepare-certificate.yml >"$cache/$name-prepare.log" || {
   tail -n 40 "$cache/$name-prepare.log"; exit 1; }
+
+echo "== a release that passes its health gate and breaks 30 s after its start: origin's branch drill/late-failure"
+docker exec "$name" /opt/runbook-testbed/make-repo.sh branch /opt/runbook-testbed/fixture-src \
+  /srv/git/echoelmusic.git backend drill/late-failure v4-late-failure 30
 
 echo "== runbook drill ${DRILL:---all} -i $inventory"
 start=$(date +%s)

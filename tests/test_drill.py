@@ -33,8 +33,9 @@ DRILLS = load_drills(ROOT / DRILLS_FILE, SCENARIOS)
 
 def test_the_shipped_drills_cover_the_guide_failures_each_with_an_injection_of_the_playbook() -> None:
     assert [drill.name for drill in DRILLS] == ["api-stopped", "engine-stopped", "api-hung", "database-pool",
-                                                "disk-full", "certificate-expired", "cpu-hog"]
-    assert {drill.expected for drill in DRILLS} == {"outage", "database", "disk", "certificate", "resources"}
+                                                "disk-full", "certificate-expired", "cpu-hog", "broken-release"]
+    assert {drill.expected for drill in DRILLS} == {"outage", "database", "disk", "certificate", "resources",
+                                                    "rollback"}
     tasks = ROOT / "playbooks" / "drill" / "tasks"
     for injection in INJECTIONS:  # each injection the loader accepts has both halves in Ansible
         assert (tasks / f"inject-{injection}.yml").is_file() and (tasks / f"undo-{injection}.yml").is_file()
@@ -149,6 +150,14 @@ def test_compare_names_each_difference_and_allows_disk_use_to_move_a_little() ->
     assert compare(SNAPSHOT, {}) == ["the host could not be read after the undo"]
 
 
+def test_the_ledger_may_gain_entries_only_when_its_last_names_the_release_that_ran_before_and_runs() -> None:
+    # a drill that deployed and rolled back: the ledger's last is the release that ran before
+    assert compare(SNAPSHOT, {**SNAPSHOT, "ledger_last": "209083e"}) == []
+    assert compare(SNAPSHOT, {**SNAPSHOT, "ledger_last": "bbbbbbb"}) == ["ledger_last:  before, bbbbbbb after"]
+    assert compare(SNAPSHOT, {**SNAPSHOT, "ledger_last": "bbbbbbb", "release": "bbbbbbb"}) == [
+        "release: 209083e before, bbbbbbb after", "ledger_last:  before, bbbbbbb after"]
+
+
 # the report and chart, from measured results ----------------------------------------
 
 
@@ -229,3 +238,60 @@ def test_the_undo_runs_after_an_interrupt_and_after_a_failed_injection_and_the_r
     assert host.calls == ["read", "inject api_stopped", "undo api_stopped", "read"]
     assert not result.passed and result.left_as_found
     assert result.failures()[0] == "the injection failed: fatal: the injection broke"
+
+
+# the broken-release drill: deploy, wait until broken, undo by rollback -----------------
+
+
+class ReleaseHost(StandInHost):
+    """A host whose playbook runs are recorded: drill.yml's inject writes what it keeps, the deploy
+    exits deploy_exit (or raises), and the release answers 200 for `healthy_reads` reads."""
+
+    def __init__(self, deploy: int | BaseException = 0, healthy_reads: int = 1) -> None:
+        super().__init__()
+        self.deploy, self.healthy_reads = deploy, healthy_reads
+
+    def read(self) -> dict:
+        self.calls.append("read")
+        self.healthy_reads -= 1
+        return {"probe": {"health": 200 if self.healthy_reads >= 0 else 500}, "snapshot": dict(SNAPSHOT)}
+
+    def playbook(self, playbook: Path, timeout: float, **extra: str) -> object:
+        from runbook.drill_host import Call
+        self.calls.append(f"{playbook.name} {' '.join(f'{k}={v}' for k, v in sorted(extra.items()) if k != 'drill_out')}")
+        if extra.get("drill_action") == "inject":
+            Path(extra["drill_out"]).write_text(json.dumps({"ref": "drill/late-failure", "before": "209083e"}))
+        if playbook.name == "deploy.yml" and isinstance(self.deploy, BaseException):
+            raise self.deploy
+        exit_code = self.deploy if playbook.name == "deploy.yml" else 0
+        return Call(exit_code, "", "fatal: [stage1]: FAILED! => {\"msg\": \"gate failed\"}" if exit_code else "", 1.0)
+
+
+def test_the_broken_release_is_deployed_by_deploy_yml_and_waited_for_and_undone_by_rolling_back_to_the_kept_release(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbook import drill_release
+    monkeypatch.setattr(drill_release, "POLL_S", 0)
+    host, kept = ReleaseHost(healthy_reads=2), {}
+    assert drill_release.inject(host, kept).exit_code == 0  # type: ignore[arg-type]
+    assert host.calls == ["drill.yml drill_action=inject drill_injection=broken_release",
+                          "deploy.yml ref=drill/late-failure", "read", "read", "read"]  # 200, 200, then 500
+    assert kept == {"release": "209083e"}
+    host.calls.clear()
+    assert drill_release.undo(host, kept).exit_code == 0  # type: ignore[arg-type]
+    assert host.calls == ["rollback.yml commit=209083e", "drill.yml drill_action=undo drill_injection=broken_release"]
+
+
+def test_a_deploy_that_fails_its_gate_is_a_failed_injection_and_an_interrupted_one_is_still_rolled_back() -> None:
+    from runbook import drill_release
+    from runbook.drill import Drilling
+    host, kept = ReleaseHost(deploy=2), {}
+    failed = drill_release.inject(host, kept)  # type: ignore[arg-type]
+    assert failed.exit_code == 2 and "runbook_drill_broken_ref must name a release that answers healthy" in failed.reason
+    (broken,) = pick(DRILLS, "broken-release", False)
+    host = ReleaseHost(deploy=KeyboardInterrupt())
+    result = DrillResult(broken.name, host.name, broken.failure, broken.expected)
+    with pytest.raises(KeyboardInterrupt):
+        Drilling(ROOT, [], [].append).one(broken, host, result)  # type: ignore[arg-type]
+    assert host.calls[-3:] == ["rollback.yml commit=209083e", "drill.yml drill_action=undo drill_injection=broken_release",
+                               "read"]
+    assert drill_release.undo(ReleaseHost(), {}).exit_code == 0  # type: ignore[arg-type]  # inject never got that far

@@ -24,7 +24,7 @@ from typing import Any
 
 from runbook.runner import envvars
 
-PLAYBOOK = Path("playbooks") / "internal" / "drill.yml"
+DRILL_PLAYBOOK = Path("playbooks") / "internal" / "drill.yml"
 
 
 @dataclass
@@ -33,6 +33,8 @@ class Call:
     stdout: str
     stderr: str
     seconds: float
+    why: str = ""  # the caller's own one-line reason, which Call.reason gives first
+
 
     @property
     def output(self) -> str:
@@ -44,7 +46,9 @@ class Call:
 
     @property
     def reason(self) -> str:
-        """Why it failed, in one line: Ansible's first failed task's msg, else the last line that is no warning."""
+        """Why it failed, in one line: why, else Ansible's first failed task's msg, else the last line that is no warning."""
+        if self.why:
+            return self.why[:600]
         for line in self.output.splitlines():
             if line.startswith("fatal:") and "=> " in line:
                 try:
@@ -88,8 +92,9 @@ class Host:
     def __init__(self, project: Path, inventory: list[str], name: str) -> None:
         self.project, self.inventory, self.name = project, inventory, name
 
-    def _playbook(self, timeout: float, **extra: str) -> Call:
-        argv = [_ansible_playbook(), str(self.project / PLAYBOOK), "--limit", self.name]
+    def playbook(self, playbook: Path, timeout: float, **extra: str) -> Call:
+        """One of the project's playbooks against this host alone, extra vars as JSON."""
+        argv = [_ansible_playbook(), str(self.project / playbook), "--limit", self.name]
         for source in self.inventory:
             argv += ["-i", source]
         for key, value in extra.items():
@@ -106,7 +111,7 @@ class Host:
         folder = Path(tempfile.mkdtemp(prefix="runbook-drill-read-"))
         out = folder / "read.json"
         try:
-            done = self._playbook(120, drill_action="read", drill_out=str(out))
+            done = self.playbook(DRILL_PLAYBOOK, 120, drill_action="read", drill_out=str(out))
             if done.exit_code != 0 or not out.is_file():
                 return {}
             data = json.loads(out.read_text(encoding="utf-8"))
@@ -117,10 +122,10 @@ class Host:
             shutil.rmtree(folder, ignore_errors=True)
 
     def inject(self, injection: str) -> Call:
-        return self._playbook(300, drill_action="inject", drill_injection=injection)
+        return self.playbook(DRILL_PLAYBOOK, 300, drill_action="inject", drill_injection=injection)
 
     def undo(self, injection: str) -> Call:
-        return self._playbook(600, drill_action="undo", drill_injection=injection)
+        return self.playbook(DRILL_PLAYBOOK, 600, drill_action="undo", drill_injection=injection)
 
 
 def _ansible_playbook() -> str:

@@ -19,7 +19,7 @@ from runbook.errors import BadInput
 
 DRILLS_FILE = Path("playbooks") / "drill" / "drills.yml"
 INJECTIONS = ("api_stopped", "engine_stopped", "api_hung", "postgres_blip", "disk_full",
-              "certificate_expired", "cpu_hog")
+              "certificate_expired", "cpu_hog", "broken_release")
 PROBE_FIELDS = ("health", "db_health", "disk_max_pct", "cpu_top_pct", "certificate_days_left")
 TESTS = ("equals", "at_least", "below")
 KEYS = ("name", "failure", "injection", "expected", "steady_state", "recover_within", "needs")
