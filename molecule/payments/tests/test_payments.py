@@ -58,3 +58,18 @@ def test_the_other_layout_s_runs_switched_its_own_variable_with_their_own_state(
     names = sorted(name for name in snapshots.listdir() if name.endswith("-env"))
     lines = [host.check_output("grep '^PAYMENTS_ENABLED=' %s", snapshots.path + "/" + name + "/.env") for name in names]
     assert lines == ["PAYMENTS_ENABLED=true", "PAYMENTS_ENABLED=false", "PAYMENTS_ENABLED=true"]
+
+
+def _env_writes(host, state_dir: str) -> list[dict]:
+    notes = host.file(state_dir + "/env-writes.jsonl")
+    assert notes.mode == 0o600
+    return [json.loads(line) for line in notes.content_string.splitlines()]
+
+
+def test_each_switch_that_wrote_env_noted_its_sha256_under_its_own_state_dir(host, app):
+    # off, then on (the repeats and --check wrote nothing); the other layout's three under its own state dir
+    env = _env_file(host, app)
+    writes = _env_writes(host, app.state_dir)
+    assert [(write["path"], write["scenario"]) for write in writes] == [(env, "payments")] * 2
+    assert len({write["sha256"] for write in writes}) == 2
+    assert [write["scenario"] for write in _env_writes(host, "/var/lib/runbook-variant")] == ["payments"] * 3

@@ -59,3 +59,13 @@ def test_evidence_auth_log_has_opensshs_sshd_session_lines(host):
     # prepare tried an SSH login from the client; OpenSSH 10 logs it from sshd-session.
     auth = host.file(f"{_bundle(host)}/auth.log").content_string
     assert "sshd-session" in auth and "10.99.0.2" in auth
+
+
+def test_the_rotation_noted_the_sha256_of_the_env_it_wrote_for_the_diagnosis(host, app):
+    # one rotation (the lockdown's), noted with the file's digest: the diagnosis explains that change
+    env = host.ansible.get_variables().get("app_env_file", app.compose_dir + "/.env")
+    notes = host.file(app.state_dir + "/env-writes.jsonl")
+    assert notes.mode == 0o600
+    writes = [json.loads(line) for line in notes.content_string.splitlines()]
+    assert [(write["path"], write["scenario"]) for write in writes] == [(env, "security")]
+    assert writes[0]["sha256"] == host.check_output("sha256sum %s", env).split()[0]

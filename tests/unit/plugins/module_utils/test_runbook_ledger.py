@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import (
-    append_ledger, is_full_sha, last_good, parse_ledger, read_ledger, record_release)
+    append_ledger, is_full_sha, last_env_write, last_good, parse_ledger, read_ledger, record_release)
 
 A = "a" * 40
 B = "b" * 40
@@ -49,3 +49,22 @@ def test_record_release_writes_once_and_keeps_only_a_real_step_back(tmp_path):
     forward = record_release(state, C, "Rollback", "passed the health gate", 10, A, lambda commit, left: False)
     assert "rolled_back_from" not in forward
     assert [entry["commit"] for entry in read_ledger(state)[1]] == [A, C]
+
+
+def test_the_last_own_write_of_env_is_the_last_valid_line_for_that_file_its_path_resolved(tmp_path):
+    app = tmp_path / "app"
+    app.mkdir()
+    (tmp_path / "link").symlink_to(app)
+    env = str(app / ".env")
+    state = tmp_path / "state"
+    assert last_env_write(str(state), env) is None  # no state dir, no file
+    state.mkdir()
+    lines = [{"path": env, "sha256": "1" * 64, "scenario": "payments"},
+             {"path": str(tmp_path / "other" / ".env"), "sha256": "2" * 64},
+             {"path": env, "sha256": "not-a-digest"}, "torn {",
+             {"path": str(tmp_path / "link" / ".env"), "sha256": "3" * 64, "scenario": "security"}]
+    (state / "env-writes.jsonl").write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    assert last_env_write(str(state), env)["sha256"] == "3" * 64  # written through the symlinked directory
+    assert last_env_write(str(state), str(tmp_path / "other" / ".env"))["sha256"] == "2" * 64
+    assert last_env_write(str(state), str(tmp_path / "nowhere" / ".env")) is None

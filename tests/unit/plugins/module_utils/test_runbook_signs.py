@@ -79,3 +79,14 @@ def test_env_changed_after_the_last_release_or_not_or_cannot_tell() -> None:
     assert signs.env_change("/app/.env", NOW - 7200, ledger, NOW)["changed_after_release"] is False
     assert signs.env_change("/app/.env", NOW - 60, [], NOW)["changed_after_release"] is None
     assert signs.env_change("/app/.env", None, ledger, NOW)["error"] == "no file /app/.env"
+
+
+def test_an_env_change_the_runbook_itself_made_is_explained_while_the_file_is_as_it_wrote_it() -> None:
+    ledger = [{"commit": "a" * 40, "epoch": NOW - 3600}]
+    own = {"path": "/app/.env", "sha256": "5" * 64, "scenario": "payments", "time": "2026-12-10T03:59:00Z"}
+    as_written = signs.env_change("/app/.env", NOW - 60, ledger, NOW, own, "5" * 64)
+    assert (as_written["changed_after_release"], as_written["explained_by"]) == (
+        False, "the runbook's payments run at 2026-12-10T03:59:00Z")
+    edited_since = signs.env_change("/app/.env", NOW - 30, ledger, NOW, own, "6" * 64)
+    assert (edited_since["changed_after_release"], edited_since["explained_by"]) == (True, "")
+    assert signs.env_change("/app/.env", NOW - 60, ledger, NOW, None, "")["changed_after_release"] is True

@@ -5,6 +5,7 @@ systemd 257): parsing, the published shape, redaction and the text a person read
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -646,7 +647,9 @@ def test_read_signs_puts_each_sign_next_to_its_limit(tmp_path):
     kernel = [(now - 120, "kernel", "", "Memory cgroup out of memory: Killed process 7 (python3)")]
     releases = [{"commit": "a" * 40, "epoch": now - 3600}]
     cpu_before = runbook_diagnose.cpu_times(Path("/proc/stat").read_text())
-    signs = runbook_diagnose.read_signs(dict(SIGN_LIMITS, env_file=str(env)), found, raw, ("", releases), cpu_before,
+    state = tmp_path / "state"
+    limits = dict(SIGN_LIMITS, env_file=str(env), state_dir=str(state))
+    signs = runbook_diagnose.read_signs(limits, found, raw, ("", releases), cpu_before,
                                         (logins, "the journal", ""), (kernel, "the kernel log (dmesg)"))
     assert signs["resources"]["memory_pct_max"] == 90.0 and signs["resources"]["cpus"] == os.cpu_count()
     assert signs["resources"]["memory_over"] is (signs["resources"]["memory_pct"] >= 90.0)
@@ -654,9 +657,22 @@ def test_read_signs_puts_each_sign_next_to_its_limit(tmp_path):
     assert (signs["failed_logins"]["count"], signs["failed_logins"]["burst"]) == (3, True)
     assert signs["payments"]["count"] == 1 and signs["payments"]["lines"][0].endswith("ERROR stripe charge failed")
     assert signs["env_file"]["changed_after_release"] is True
+    # the runbook's own write of .env, noted with the file's SHA-256, explains it; an edit since does not
+    state.mkdir()
+    noted = {"path": str(env), "sha256": hashlib.sha256(b"A=1\n").hexdigest(), "scenario": "payments",
+             "time": "2026-12-10T03:59:00Z"}
+    (state / "env-writes.jsonl").write_text(json.dumps(noted) + "\n")
+    explained = runbook_diagnose.read_signs(limits, found, raw, ("", releases), cpu_before, (logins, "the journal", ""),
+                                            (kernel, "the kernel log (dmesg)"))["env_file"]
+    assert (explained["changed_after_release"], explained["explained_by"]) == (
+        False, "the runbook's payments run at 2026-12-10T03:59:00Z")
+    env.write_text("A=2\n")
+    edited = runbook_diagnose.read_signs(limits, found, raw, ("", releases), cpu_before, (logins, "the journal", ""),
+                                         (kernel, "the kernel log (dmesg)"))["env_file"]
+    assert (edited["changed_after_release"], edited["explained_by"]) == (True, "")
     # without a journal the logins are unknown, never "no burst"; without the api's lines, payments say why
     found["log_unread"] = {"api": "the Docker engine is not active"}
-    signs = runbook_diagnose.read_signs(dict(SIGN_LIMITS, env_file=""), found, {}, ("", releases), cpu_before,
+    signs = runbook_diagnose.read_signs(dict(limits, env_file=""), found, {}, ("", releases), cpu_before,
                                         ([], "", "no journalctl, and no /var/log/auth.log"), (None, ""))
     assert (signs["failed_logins"]["burst"], signs["failed_logins"]["error"]) == (
         False, "no journalctl, and no /var/log/auth.log")

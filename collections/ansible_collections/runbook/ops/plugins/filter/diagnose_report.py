@@ -280,6 +280,8 @@ def _env_file(item: dict[str, Any]) -> str:
         return _unknown(item)
     text = ".env changed %s ago" % age(item.get("age"))
     changed = item.get("changed_after_release")
+    if item.get("explained_by"):
+        return text + ", by %s (its SHA-256 is the one that run noted)" % item["explained_by"]
     if changed is None:
         return text + ", not compared (%s)" % (item.get("error") or "?")
     if changed:

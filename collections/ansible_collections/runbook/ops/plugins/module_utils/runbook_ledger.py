@@ -22,6 +22,11 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_times import i
 
 LEDGER = "releases.jsonl"
 FULL_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+# The runbook's own writes of the app's .env (payments switch, secret rotation): one JSON
+# object a line (path, sha256 of the file as written, scenario, time), written by
+# runbook_common's env_written.yml; the diagnosis tells them from changes nobody explains.
+ENV_WRITES = "env-writes.jsonl"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def ledger_path(state_dir):
@@ -71,6 +76,19 @@ def read_ledger(state_dir):
 def ledger_entries(state_dir):
     """The ledger's entries; none when it cannot be read."""
     return read_ledger(state_dir)[1]
+
+
+def last_env_write(state_dir, path):
+    """The runbook's last recorded write of the file at path (an object with its sha256), or None.
+    Paths are compared resolved (a symlinked app directory names the same file)."""
+    real = os.path.realpath(path)
+    try:
+        with open(os.path.join(state_dir, ENV_WRITES), encoding="utf-8") as f:
+            writes = json_objects(f, lambda entry: (SHA256.match(str(entry.get("sha256")))
+                                                    and os.path.realpath(str(entry.get("path"))) == real))
+    except OSError:
+        return None
+    return writes[-1] if writes else None
 
 
 def new_entry(commit, scenario, source, now, rolled_back_from=""):

@@ -186,12 +186,17 @@ def payment_errors(lines, since, words, error_pattern, keep):
     return {"count": len(found), "lines": found[-keep:] if keep > 0 else []}
 
 
-def env_change(path, mtime, entries, now):
+def env_change(path, mtime, entries, now, own_write=None, digest=""):
     """Whether the environment file changed after the last release the ledger recorded.
-    changed_after_release is None when it cannot tell (no file, no release)."""
+    changed_after_release is None when it cannot tell (no file, no release). A file whose
+    SHA-256 (digest) is the one the runbook's own last write of it recorded (own_write) is
+    explained by that write (explained_by), and so not changed after the release."""
     item = {"path": path, "found": mtime is not None, "time": iso(int(mtime)) if mtime is not None else "",
             "age": None if mtime is None else max(0, int(now - mtime)), "last_release_time": "",
-            "changed_after_release": None, "error": ""}
+            "changed_after_release": None, "explained_by": "", "error": ""}
+    if mtime is not None and own_write and digest and own_write.get("sha256") == digest:
+        scenario, written = own_write.get("scenario") or "own", own_write.get("time") or "?"
+        item["explained_by"] = "the runbook's %s run at %s" % (scenario, written)
     if mtime is None:
         item["error"] = "no file %s" % path
         return item
@@ -201,5 +206,5 @@ def env_change(path, mtime, entries, now):
         item["error"] = "no release recorded to compare with"
         return item
     item["last_release_time"] = iso(last)
-    item["changed_after_release"] = mtime > last
+    item["changed_after_release"] = mtime > last and not item["explained_by"]
     return item

@@ -32,7 +32,9 @@ description:
     /proc/stat around the whole reading, so no extra wait) and load; OOM kills in the kernel log (C(dmesg), else the
     journal) and failed SSH logins in one C(journalctl) call over their windows (auth.log and kern.log when there is
     no journal); OOM-killed containers (Docker's OOMKilled); payment errors among the
-    log lines of I(payment_service) already read; whether I(env_file) changed after the last recorded release - each
+    log lines of I(payment_service) already read; whether I(env_file) changed after the last recorded release (a file
+    whose SHA-256 is the one the runbook's own last write of it noted in I(state_dir)/env-writes.jsonl is explained
+    by that write, the payments switch or a secret rotation) - each
     compared with its limit.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
 author: runbook maintainers (@runbook)
@@ -51,7 +53,7 @@ options:
     description: Regular expression (case-insensitive) of an error line.
   error_lines: {type: int, default: 20, description: Error lines kept per log (the last ones).}
   top: {type: int, default: 5, description: Processes listed by CPU and by memory.}
-  state_dir: {type: path, default: /var/lib/runbook, description: Where the release ledger releases.jsonl is.}
+  state_dir: {type: path, default: /var/lib/runbook, description: "Where the release ledger releases.jsonl is (and env-writes.jsonl)."}
   releases: {type: int, default: 5, description: Ledger entries returned (the last ones).}
   guide: {type: bool, default: false, description: 'Also read the rest of the guide (returned as RV(guide)).'}
   health_url: {type: str, default: '', description: The app's health URL (guide).}
@@ -135,6 +137,7 @@ guide:
   type: dict
 """
 
+import hashlib
 import os
 import re
 import time
@@ -147,7 +150,7 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_endpoints impo
     read_certificate_file, read_health, read_served_certificate)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_host_guide import (
     last_release, read_backup, read_docker_disk, read_failed_units, read_lock, read_ufw)
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import read_ledger
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import last_env_write, read_ledger
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_log_lines import (
     ERROR_PATTERN, error_lines, merged_docker_logs, tail_file)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
@@ -288,6 +291,18 @@ def read_journal_signs(since):
     return entries, " and ".join(read), ""
 
 
+def file_sha256(path):
+    """The file's SHA-256 (hex), '' when it cannot be read; its contents go nowhere else."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(65536), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def read_kernel_log():
     """(entries, source) of the kernel's error lines (where its OOM killer reports), or (None, '') when dmesg
     cannot be read: then the journal's kernel lines count."""
@@ -343,7 +358,9 @@ def read_signs(p, found, raw, ledger, cpu_before, journal, kernel):
             env_mtime = os.stat(p["env_file"]).st_mtime
         except OSError:
             env_mtime = None
-    env_file = env_change(p["env_file"], env_mtime, ledger[1], now)
+    own_write = last_env_write(p["state_dir"], p["env_file"]) if env_mtime is not None else None
+    env_file = env_change(p["env_file"], env_mtime, ledger[1], now, own_write,
+                          file_sha256(p["env_file"]) if own_write else "")
     if not p["env_file"]:
         env_file["error"] = "no environment file given"
     elif ledger[0] and env_mtime is not None:
