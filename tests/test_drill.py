@@ -247,9 +247,9 @@ class ReleaseHost(StandInHost):
     """A host whose playbook runs are recorded: drill.yml's inject writes what it keeps, the deploy
     exits deploy_exit (or raises), and the release answers 200 for `healthy_reads` reads."""
 
-    def __init__(self, deploy: int | BaseException = 0, healthy_reads: int = 1) -> None:
+    def __init__(self, deploy: int | BaseException = 0, healthy_reads: int = 1, ref: str = "drill/late-failure") -> None:
         super().__init__()
-        self.deploy, self.healthy_reads = deploy, healthy_reads
+        self.project, self.deploy, self.healthy_reads, self.ref = ROOT, deploy, healthy_reads, ref
 
     def read(self) -> dict:
         self.calls.append("read")
@@ -260,7 +260,7 @@ class ReleaseHost(StandInHost):
         from runbook.drill_host import Call
         self.calls.append(f"{playbook.name} {' '.join(f'{k}={v}' for k, v in sorted(extra.items()) if k != 'drill_out')}")
         if extra.get("drill_action") == "inject":
-            Path(extra["drill_out"]).write_text(json.dumps({"ref": "drill/late-failure", "before": "209083e"}))
+            Path(extra["drill_out"]).write_text(json.dumps({"ref": self.ref, "before": "209083e"}))
         if playbook.name == "deploy.yml" and isinstance(self.deploy, BaseException):
             raise self.deploy
         exit_code = self.deploy if playbook.name == "deploy.yml" else 0
@@ -295,3 +295,12 @@ def test_a_deploy_that_fails_its_gate_is_a_failed_injection_and_an_interrupted_o
     assert host.calls[-3:] == ["rollback.yml commit=209083e", "drill.yml drill_action=undo drill_injection=broken_release",
                                "read"]
     assert drill_release.undo(ReleaseHost(), {}).exit_code == 0  # type: ignore[arg-type]  # inject never got that far
+
+
+def test_a_ref_deploy_yml_would_refuse_is_refused_before_anything_is_deployed_or_rolled_back() -> None:
+    from runbook import drill_release
+    host, kept = ReleaseHost(ref="drill/..late"), {}
+    refused = drill_release.inject(host, kept)  # type: ignore[arg-type]
+    assert refused.exit_code != 0 and refused.reason.startswith("runbook_drill_broken_ref: ")
+    assert "drill/..late" in refused.reason
+    assert host.calls == ["drill.yml drill_action=inject drill_injection=broken_release"] and kept == {}

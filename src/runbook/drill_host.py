@@ -35,7 +35,6 @@ class Call:
     seconds: float
     why: str = ""  # the caller's own one-line reason, which Call.reason gives first
 
-
     @property
     def output(self) -> str:
         return self.stdout + self.stderr

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The broken-release drill's steps on the controller.
 
-inject: drill.yml checks the inventory's runbook_drill_broken_ref and keeps the
-release the work tree is on; then the project's own playbooks/deploy.yml deploys
+inject: drill.yml checks that the inventory names runbook_drill_broken_ref and keeps
+the release the work tree is on; the ref is checked as `runbook run deploy -e ref=`
+checks it (deploy.yml's own pattern); then the project's own playbooks/deploy.yml deploys
 that ref, as CI would (the release passes its health gate: a release that fails
 it is restored by the deploy itself and is no drill); then the host is read until
 the release breaks (health no longer 200).
@@ -18,7 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from runbook.catalog import load_catalog
 from runbook.drill_host import DRILL_PLAYBOOK, Call, Host
+from runbook.errors import BadInput
+from runbook.validate import check_extra_vars
 
 INJECTION = "broken_release"
 DEPLOY = Path("playbooks") / "deploy.yml"
@@ -43,6 +47,10 @@ def inject(host: Host, before: dict[str, str]) -> Call:
             return _failed(kept, "the drill could not read which ref to deploy and which release runs")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    try:
+        check_extra_vars(load_catalog(host.project).get(DEPLOY.stem), {"ref": ref})
+    except BadInput as refused:
+        return _failed(kept, f"runbook_drill_broken_ref: {refused}")
     before["release"] = release
     deployed = host.playbook(DEPLOY, 900, ref=ref)
     if deployed.exit_code != 0:
