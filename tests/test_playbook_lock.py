@@ -112,6 +112,43 @@ def test_second_run_refuses_and_changes_nothing(api_stopped):
     assert lock_owner()["token"] == "feedc0de"
 
 
+def task_section(out: str, name: str) -> str:
+    """What ansible-playbook printed under one task's banner (up to the next banner)."""
+    return out.split(f"TASK [{name}]", 1)[1].split("TASK [", 1)[0]
+
+
+def test_the_diagnosis_takes_a_free_lock_and_a_run_that_waited_reads_the_host_again(api_stopped, tmp_path):
+    # Free lock: the diagnosis's round trip takes it, the lock step of its own is skipped.
+    first = run("outage.yml")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "ok:" in task_section(first.stdout, "runbook_lock : Hold the run lock the probe took, as this role's own")
+    assert "skipping:" in task_section(first.stdout, "Take the run lock (a second run waits here)")
+    assert "skipping:" in task_section(first.stdout, "Diagnose again under the run lock, after waiting for another run")
+    assert health() == "200"
+    assert lock_owner() is None  # given back
+    # Another run holds it: this run waits at the lock step, then diagnoses again under the lock.
+    on_host("docker", "stop", "backend-api-1")
+    plant_lock("feedc0de", heartbeat_age=0)
+    log = tmp_path / "outage.log"
+    with log.open("w") as out:
+        waiting = subprocess.Popen(playbook("outage.yml", "-e", "runbook_lock_wait=240"), cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+        try:
+            wait_for(lambda: "TASK [runbook_lock : Take the run lock (a second run waits here)]" in log.read_text(),
+                     240, "the run to wait for the lock")
+            assert lock_owner()["token"] == "feedc0de"  # the diagnosis did not take a held lock
+            on_host("rm", "-rf", LOCK)  # the other run ends
+            assert waiting.wait(timeout=300) == 0, log.read_text()[-3000:]
+        finally:
+            if waiting.poll() is None:
+                waiting.kill()
+    text = log.read_text()
+    assert "included:" in task_section(text, "Diagnose again under the run lock, after waiting for another run")
+    assert text.count("TASK [diagnose : Read the services, containers, disk, memory") == 2
+    assert health() == "200"
+    assert lock_owner() is None
+
+
 @pytest.mark.parametrize("owner_file", [True, False], ids=["owner-file", "no-owner-file"])
 def test_lock_of_a_dead_run_is_taken_over(api_stopped, owner_file):
     plant_lock("deadbeef", heartbeat_age=180, owner_file=owner_file)

@@ -77,7 +77,70 @@ def test_each_refusal_is_one_line_naming_the_value_and_what_is_accepted() -> Non
 def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
-    assert release.take_lock(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
+    assert lock.take_for_probe(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
+
+
+def test_a_probe_sees_the_lock_held_when_it_was_held_or_changed_while_it_read(tmp_path: Path) -> None:
+    state = str(tmp_path)
+    assert lock.probe_lock(state, None) == {"read": False, "held": True, "seq": -1, "taken": False}
+    before = lock.lock_state(state)
+    assert lock.probe_lock(state, before) == {"read": True, "held": False, "seq": 0, "taken": False}
+    take(tmp_path, 0)  # another run takes it while the probe reads
+    assert lock.probe_lock(state, before)["held"] is True
+    assert lock.probe_lock(state, lock.lock_state(state)) == {"read": True, "held": True, "seq": 1, "taken": False}
+
+
+DIAGNOSE_MODULE = MODULES / "runbook_diagnose.py"
+
+
+def run_diagnose(tmp_path: Path, check: bool = False, **args: object) -> dict:
+    """The runbook_diagnose module as Ansible runs it, on this machine (what it cannot read is a note)."""
+    import os
+    import subprocess
+
+    from loading import module_command
+
+    args_file = tmp_path / "diagnose-args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+        "compose_dir": str(tmp_path / "app"), "engine_service": "runbook-no-such-engine", "log_services": [],
+        "proxy_error_log": str(tmp_path / "no-error.log"), "state_dir": str(tmp_path / "state"),
+        "_ansible_check_mode": check, **args}}))
+    proc = subprocess.run(module_command(DIAGNOSE_MODULE, args_file), capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
+    return json.loads(proc.stdout)
+
+
+def test_the_diagnosis_takes_a_free_lock_in_its_round_trip_and_only_then(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    spec = {"token": "abcd1234", "owner": "me@laptop", "scenario": "Complete service outage", "idle": 0}
+    # Without lock_dir the lock is neither read nor taken.
+    assert "lock" not in run_diagnose(tmp_path, take_lock=spec)
+    # Under --check nothing is taken, also not the lock.
+    checked = run_diagnose(tmp_path, check=True, lock_dir=str(state), take_lock=spec)
+    assert checked["lock"] == {"read": True, "held": False, "seq": 0, "taken": False}
+    assert not (state / "run.lock").exists()
+    # Read only (no take_lock): said, not taken.
+    assert run_diagnose(tmp_path, lock_dir=str(state))["lock"]["taken"] is False
+    assert not (state / "run.lock").exists()
+    first = run_diagnose(tmp_path, lock_dir=str(state), take_lock=spec)
+    assert first["changed"] is False
+    assert first["lock"]["taken"] is True and first["lock"]["held"] is True and first["lock"]["token"] == "abcd1234"
+    assert first["lock"]["created_state_dir"] is True and first["lock"]["seq"] == 1
+    assert json.loads((state / "run.lock" / "owner").read_text())["scenario"] == "Complete service outage"
+    # A second diagnosis while the first run holds it: held, not taken (the play then waits for it).
+    second = run_diagnose(tmp_path, lock_dir=str(state), take_lock=dict(spec, token="ef567890"))
+    assert second["lock"] == {"read": True, "held": True, "seq": 1, "taken": False}
+    assert json.loads((state / "run.lock" / "owner").read_text())["token"] == "abcd1234"
+
+
+def test_the_lock_the_diagnosis_took_is_never_in_what_is_shown_or_published(tmp_path: Path) -> None:
+    from ansible_collections.runbook.ops.plugins.filter import diagnose_report
+
+    taken = run_diagnose(tmp_path, lock_dir=str(tmp_path / "state"),
+                         take_lock={"token": "abcd1234", "idle": 0})
+    assert taken["lock"]["token"] == "abcd1234"
+    redacted = diagnose_report.diagnose_redact(taken)
+    assert "lock" not in redacted and "abcd1234" not in json.dumps(redacted)
 
 
 LOCK_MODULE = MODULES / "runbook_lock.py"

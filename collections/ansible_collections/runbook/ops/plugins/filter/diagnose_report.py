@@ -45,8 +45,12 @@ PROCESS_KEYS = diagnosis.fields("top_cpu")
 
 
 def diagnose_redact(probe: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the probe with its free text (log lines, process commands, notes) redacted."""
+    """A copy of the probe with its free text (log lines, process commands, notes) redacted,
+    and without the run lock the probe may have taken or the arguments it was called with
+    (the lock's token is the run's own)."""
     found = dict(probe)
+    found.pop("lock", None)
+    found.pop("invocation", None)
     found["log_errors"] = {name: [redact_text(line) for line in lines]
                            for name, lines in (probe.get("log_errors") or {}).items()}
     for key in ("top_cpu", "top_mem"):

@@ -4,6 +4,8 @@
 """The host's run lock, shared by the modules that take it.
 
 runbook_lock (role runbook_lock) takes it, waiting, and gives it back;
+runbook_diagnose takes it in its round trip when it is free (the outage
+playbook, whose diagnosis comes before any change);
 runbook_release (this role) takes it in the same round trip as its probe when
 the lock is free and there is work to do. Modules import it as
 ``ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock``; Ansible ships it
@@ -261,3 +263,24 @@ def take_if_untouched(state_dir: str, seen_seq: int, token: str, owner: str, sce
             return None
         taken = take(state_dir, token, owner, scenario, env_name, idle)
     return dict(taken, held=True, token=token, created_state_dir=created, took_over=None)
+
+
+def probe_lock(state_dir: str, before: tuple[bool, int] | None) -> dict:
+    """The lock as a probe saw it, from `before` (lock_state() ahead of the probe's reads) and a read now:
+    held when it was held before or changed meanwhile. Without a before (no lock dir), held and unread."""
+    if before is None:
+        return {"read": False, "held": True, "seq": -1, "taken": False}
+    after = lock_state(state_dir)
+    return {"read": True, "held": before[0] or after != before, "seq": after[1], "taken": False}
+
+
+def take_for_probe(state_dir: str, seen_seq: int, spec: dict) -> dict | None:
+    """The run lock, taken in a probe's round trip when nobody took it since the probe read it
+    (spec: token, owner, scenario, idle, env_name as runbook_lock's); None otherwise, also when
+    it cannot be written here (runbook_lock's own step then says why)."""
+    token = spec.get("token") or new_token()
+    try:
+        return take_if_untouched(state_dir, seen_seq, token, spec.get("owner", ""), spec.get("scenario", ""),
+                                 spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))
+    except OSError:
+        return None

@@ -37,6 +37,7 @@ description:
     by that write, the payments switch or a secret rotation) - each
     compared with its limit.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
+  - With I(lock_dir) and I(take_lock), the same round trip takes the run lock when it is free (the only write).
 author: runbook maintainers (@runbook)
 version_added: 1.0.0
 options:
@@ -81,8 +82,19 @@ options:
     default: 'error|fail|declin|exception|fatal|refused|invalid|timeout'
     description: Regular expression (case-insensitive) that a payment line must also match to be a payment error.
   payment_window: {type: int, default: 30, description: Minutes back in which payment errors count.}
+  lock_dir:
+    type: path
+    default: ''
+    description: "The run lock's state directory: RV(lock) then says whether a run held the lock while the module read."
+  take_lock:
+    type: dict
+    default: {}
+    description: >-
+      With I(lock_dir), take the run lock (token, owner, scenario, idle, env_name as runbook_lock's) at the end of the
+      reading when no run held or took it meanwhile, so that the diagnosis describes the host as the lock's holder
+      finds it. Never in check mode. When it is not taken, the caller takes the lock the usual way (waiting).
 attributes:
-  check_mode: {support: full, description: It only reads; check mode changes nothing.}
+  check_mode: {support: full, description: 'It only reads (and takes the run lock, with I(take_lock)); check mode changes nothing.'}
   diff_mode: {support: none, description: Nothing changes; there is no diff.}
   platform: {support: full, platforms: posix, description: A Debian host with systemd; Docker and ufw when present.}
 """
@@ -128,6 +140,10 @@ log_unread: {description: 'Per log that could not be read: why.', returned: alwa
 releases: {description: The last entries of the release ledger., returned: always, type: list, elements: dict}
 notes: {description: 'What could not be read (the module does not fail on it).', returned: always, type: list,
         elements: str}
+lock:
+  description: "With I(lock_dir): read, held (a run held it while the module read), seq, taken (with the token and holder when taken)."
+  returned: when lock_dir is given
+  type: dict
 guide:
   description: >-
     The rest of the guide, one item each (health, db_health, certificate, docker_disk, failed_units, firewall,
@@ -154,6 +170,7 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import 
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_log_lines import (
     ERROR_PATTERN, error_lines, merged_docker_logs, tail_file)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_processes import PS_ARGV, parse_ps, top
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import lock_state, probe_lock, take_for_probe
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_signs import (
     JOURNAL_GREP, auth_log_entries, count_cpus, cpu_pct, cpu_times, dmesg_entries, env_change, failed_logins,
     journal_entries,
@@ -483,6 +500,8 @@ def main():
             payment_words=dict(type="str", default="stripe|payment"),
             payment_error_pattern=dict(type="str", default="error|fail|declin|exception|fatal|refused|invalid|timeout"),
             payment_window=dict(type="int", default=30),
+            lock_dir=dict(type="path", default=""),
+            take_lock=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -492,8 +511,19 @@ def main():
         except re.error as exc:
             module.fail_json(msg="runbook_diagnose: %s is not a regular expression: %s" % (name, exc))
     COMMANDS.use(module)
+    lock_dir = module.params["lock_dir"]
+    # Read before and after everything else: the reading describes a moment with no
+    # run holding the lock only when both reads agree and neither saw it held.
+    lock_before = lock_state(lock_dir) if lock_dir else None
     with ThreadPoolExecutor(max_workers=5) as pool:
         found = diagnose(module.params, pool)
+    if lock_dir:
+        found["lock"] = probe_lock(lock_dir, lock_before)
+        if module.params["take_lock"] and not module.check_mode and found["lock"]["read"] and not found["lock"]["held"]:
+            taken = take_for_probe(lock_dir, found["lock"]["seq"], module.params["take_lock"])
+            if taken:
+                found["lock"] = dict(found["lock"], taken=True, **taken)
+    # The lock is bookkeeping, not host state: taking it is no change (as runbook_lock).
     module.exit_json(changed=False, **found)
 
 

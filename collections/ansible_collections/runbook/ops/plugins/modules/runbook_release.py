@@ -148,19 +148,11 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import 
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_release_state import (
     SHA, collisions, compose_config, compose_containers, compose_files, dirty_files, free_bytes, git, image_releases,
     previous_release, recent_log, refusals, remote_candidate, rev, running_release, target_of, tree_bytes, where_from)
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import lock_state, new_token, take_if_untouched
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_run_lock import lock_state, probe_lock, take_for_probe
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_snapshot import (
     HEADROOM, no_room_message, snapshot_fits, take_snapshot, write_label)
 
 COMMANDS = Commands()
-
-
-def read_lock(lock_dir, before):
-    """The lock as the probe saw it: held when it was held before or changed meanwhile."""
-    if before is None:
-        return {"read": False, "held": True, "seq": -1, "taken": False}
-    after = lock_state(lock_dir)
-    return {"read": True, "held": before[0] or after != before, "seq": after[1], "taken": False}
 
 
 def probe(module):
@@ -206,7 +198,7 @@ def probe(module):
     # started by hand carries none: the next release relabels it).
     labelled = bool(to) and all(services.get(name) == to for name in built)
     found = dict(
-        lock=read_lock(p["lock_dir"], lock_before),
+        lock=probe_lock(p["lock_dir"], lock_before),
         head=head, dirty=dirty, log=log,
         running={"services": services, "status": status, "healthy": status == 200},
         origin=origin, origin_source=origin_source, record_origin=record_origin,
@@ -237,7 +229,7 @@ def take_and_move(module, found):
     work = not found["at_target"]
     lock = found["lock"]
     if work and p["take_lock"] and lock["read"] and not lock["held"]:
-        taken = take_lock(p["lock_dir"], lock["seq"], p["take_lock"])
+        taken = take_for_probe(p["lock_dir"], lock["seq"], p["take_lock"])
         if taken:
             found["lock"] = dict(lock, **taken)
             found["lock"]["taken"] = True
@@ -249,17 +241,6 @@ def take_and_move(module, found):
         except Exception as exc:  # pylint: disable=broad-except  # the lock may be held: report, never crash
             found["moved"] = dict(failed=True, msg="moving the tree failed: %s" % exc)
     return found
-
-
-def take_lock(lock_dir, seen_seq, spec):
-    """The run lock, taken in the probe's round trip when nobody took it since the probe read it;
-    None otherwise, also when it cannot be written here (runbook_lock's own step then says why)."""
-    token = spec.get("token") or new_token()
-    try:
-        return take_if_untouched(lock_dir, seen_seq, token, spec.get("owner", ""), spec.get("scenario", ""),
-                                 spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))
-    except OSError:
-        return None
 
 
 def move(module):
