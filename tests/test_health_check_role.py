@@ -55,14 +55,17 @@ def app() -> Iterator[App]:
     served.server.shutdown()
 
 
-def run_checks(tmp_path: Path, url: str, checks: int) -> dict:
-    """Run the role `checks` times in one play; the published runbook_recovery."""
-    include = ("    - name: Check\n      ansible.builtin.include_role:\n        name: health_check\n"
-               "      vars:\n        health_check_timeout: 10\n        health_check_interval: 0.1\n"
-               "        health_check_fail: false\n")
+INCLUDE = ("    - name: Check\n      ansible.builtin.include_role:\n        name: health_check\n"
+           "      vars:\n        health_check_timeout: 10\n        health_check_interval: 0.1\n"
+           "        health_check_fail: false\n")
+
+
+def run_checks(tmp_path: Path, url: str, checks: int, first: str = "") -> dict:
+    """Run the role `checks` times in one play (the first one's include replaced by `first` when
+    given); the published runbook_recovery."""
     play = tmp_path / "play.yml"
     play.write_text("- name: Health\n  hosts: localhost\n  gather_facts: false\n"
-                    "  roles:\n    - role: runbook_common\n  tasks:\n" + include * checks)
+                    "  roles:\n    - role: runbook_common\n  tasks:\n" + (first or INCLUDE) + INCLUDE * (checks - 1))
     env = {name: value for name, value in os.environ.items() if not name.startswith("ANSIBLE_")}
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="1",
@@ -92,3 +95,17 @@ def test_down_then_healthy_publishes_when_it_went_down_and_came_back(tmp_path: P
     assert before <= float(seen["down_at"]) < float(seen["healthy_at"]) <= after
     # the first poll polled at least the 5 failed attempts, 0.1 s apart
     assert float(seen["healthy_at"]) - float(seen["down_at"]) >= 0.4
+
+
+def test_a_poll_made_in_another_round_trip_is_recorded_without_a_request_of_its_own(tmp_path: Path, app: App) -> None:
+    # The outage's check before the fix: the diagnosis polled (down for 2 s), and answered 3 s after the poll ended.
+    polled = ("        health_check_polled: {status: -1, healthy: false, attempts: 3, elapsed: 2.0, "
+              "msg: refused, ended_ago: 3.0}\n")
+    before = time.time()
+    seen = run_checks(tmp_path, app.url, 2, first=INCLUDE + polled)
+    after = time.time()
+    assert app.requests == 1  # only the second check asked the app
+    assert seen["checks"] == 2 and seen["last_healthy"] is True
+    # first seen down when the earlier poll began: 3 s before its answer, less its 2 s
+    assert before - 5.0 <= float(seen["down_at"]) <= after - 5.0
+    assert before <= float(seen["healthy_at"]) <= after

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The run lock's shared code (the runbook.ops collection's module_utils/runbook_run_lock.py) and the
 probe's refusals (runbook_release): taking the lock in the probe's round trip only when it is
-free and nobody took it since the probe read it, and never when the probe refuses."""
+free and nobody took it since the probe read it, and never when the probe refuses. The outage's
+one round trip (runbook_diagnose): the lock taken the same way, and the health check polled beside it."""
 
 from __future__ import annotations
 
@@ -192,3 +193,16 @@ def test_a_reboot_mark_past_its_deadline_no_longer_holds(tmp_path: Path) -> None
     assert lock.is_stale({"rebooting_until": 1}, 5.0, 1)
     assert not lock.is_stale({"rebooting_until": 10 ** 12}, 5.0, 1)
     assert not lock.is_stale(None, None, 1)
+
+
+def test_the_diagnosis_polls_a_health_url_side_by_side_when_asked(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = "http://127.0.0.1:%d/health" % sock.getsockname()[1]
+    assert "health_poll" not in run_diagnose(tmp_path)
+    polled = run_diagnose(tmp_path, health_poll={"url": url, "timeout": 0.5, "interval": 0.1})["health_poll"]
+    assert polled["status"] == -1 and polled["healthy"] is False and polled["first_status"] == -1
+    assert polled["attempts"] >= 2 and 0.3 <= polled["elapsed"] <= 1.5 and "refused" in polled["msg"].lower()
+    assert polled["ended_ago"] >= 0 and "ended" not in polled

@@ -37,6 +37,7 @@ description:
     by that write, the payments switch or a secret rotation) - each
     compared with its limit.
   - A part that cannot be read is reported in RV(notes); the module itself does not fail on it.
+  - With I(health_poll), a health URL is polled side by side with the reading (RV(health_poll)).
   - With I(lock_dir) and I(take_lock), the same round trip takes the run lock when it is free (the only write).
 author: runbook maintainers (@runbook)
 version_added: 1.0.0
@@ -82,6 +83,18 @@ options:
     default: 'error|fail|declin|exception|fatal|refused|invalid|timeout'
     description: Regular expression (case-insensitive) that a payment line must also match to be a payment error.
   payment_window: {type: int, default: 30, description: Minutes back in which payment errors count.}
+  health_poll:
+    type: dict
+    description:
+      - Also poll this health URL, as runbook.ops.runbook_health does, side by side with the reading (the outage's
+        health check before the fix, without a round trip of its own); the result is RV(health_poll).
+    suboptions:
+      url: {type: str, required: true, description: The URL to poll.}
+      status: {type: int, default: 200, description: The HTTP status that means healthy.}
+      timeout: {type: float, default: 1, description: Seconds to keep polling, real time on the host.}
+      interval: {type: float, default: 0.5, description: Seconds between the start of two requests.}
+      request_timeout: {type: float, default: 5, description: Seconds one request may take (cut short by the deadline).}
+      validate_certs: {type: bool, default: true, description: Validate the TLS certificate of an https URL.}
   lock_dir:
     type: path
     default: ''
@@ -140,6 +153,12 @@ log_unread: {description: 'Per log that could not be read: why.', returned: alwa
 releases: {description: The last entries of the release ledger., returned: always, type: list, elements: dict}
 notes: {description: 'What could not be read (the module does not fail on it).', returned: always, type: list,
         elements: str}
+health_poll:
+  description: >-
+    With I(health_poll): status, healthy, attempts, elapsed, first_status, msg (as runbook_health returns them), and
+    ended_ago, the seconds between the poll's end and the module's answer.
+  returned: when health_poll is given
+  type: dict
 lock:
   description: "With I(lock_dir): read, held (a run held it while the module read), seq, taken (with the token and holder when taken)."
   returned: when lock_dir is given
@@ -164,6 +183,7 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_docker_output import parse_compose_ps, parse_inspect
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_endpoints import (
     read_certificate_file, read_health, read_served_certificate)
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_host_guide import (
     last_release, read_backup, read_docker_disk, read_failed_units, read_lock, read_ufw)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import last_env_write, read_ledger
@@ -500,6 +520,14 @@ def main():
             payment_words=dict(type="str", default="stripe|payment"),
             payment_error_pattern=dict(type="str", default="error|fail|declin|exception|fatal|refused|invalid|timeout"),
             payment_window=dict(type="int", default=30),
+            health_poll=dict(type="dict", options=dict(
+                url=dict(type="str", required=True),
+                status=dict(type="int", default=200),
+                timeout=dict(type="float", default=1.0),
+                interval=dict(type="float", default=0.5),
+                request_timeout=dict(type="float", default=5.0),
+                validate_certs=dict(type="bool", default=True),
+            )),
             lock_dir=dict(type="path", default=""),
             take_lock=dict(type="dict", default={}),
         ),
@@ -515,8 +543,17 @@ def main():
     # Read before and after everything else: the reading describes a moment with no
     # run holding the lock only when both reads agree and neither saw it held.
     lock_before = lock_state(lock_dir) if lock_dir else None
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        found = diagnose(module.params, pool)
+    health = module.params["health_poll"]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        polled = side.submit(poll, health) if health else None
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            found = diagnose(module.params, pool)
+        if polled:
+            found["health_poll"] = polled.result()
+    if polled:
+        # How long before the module's answer the poll ended (the rest of the reading,
+        # the lock): the caller's "first seen down" counts back by it too.
+        found["health_poll"]["ended_ago"] = round(time.monotonic() - found["health_poll"].pop("ended"), 2)
     if lock_dir:
         found["lock"] = probe_lock(lock_dir, lock_before)
         if module.params["take_lock"] and not module.check_mode and found["lock"]["read"] and not found["lock"]["held"]:

@@ -157,47 +157,8 @@ log_msg:
   sample: ""
 """
 
-import time
-from urllib.error import HTTPError
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
-
-
-def get_status(url: str, timeout: float, validate_certs: bool) -> tuple[int, str]:
-    """The status one GET answers, or -1 and why nothing answered."""
-    try:
-        response = open_url(url, method="GET", timeout=timeout, validate_certs=validate_certs,
-                            follow_redirects="safe")
-        try:
-            return response.getcode(), ""
-        finally:
-            response.close()
-    except HTTPError as exc:
-        return exc.code, ""
-    except Exception as exc:  # pylint: disable=broad-except
-        return -1, str(getattr(exc, "reason", exc)) or exc.__class__.__name__
-
-
-def poll(params: dict) -> dict:
-    start = time.monotonic()
-    deadline = start + max(params["timeout"], 0.0)
-    attempts, first, status, why = 0, None, -1, ""
-    while True:
-        began = time.monotonic()
-        left = max(deadline - began, 0.1)
-        status, why = get_status(params["url"], min(params["request_timeout"], left), params["validate_certs"])
-        attempts += 1
-        first = status if first is None else first
-        if status == params["status"]:
-            break
-        pause = params["interval"] - (time.monotonic() - began)
-        if time.monotonic() + max(pause, 0.0) >= deadline:
-            break
-        if pause > 0:
-            time.sleep(pause)
-    return dict(status=status, healthy=status == params["status"], attempts=attempts,
-                elapsed=round(time.monotonic() - start, 2), first_status=first, msg=why)
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll
 
 
 def read_logs(module: AnsibleModule, logs: dict) -> dict:
@@ -234,6 +195,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     result = poll(module.params)
+    del result["ended"]
     if module.params["logs"]:
         result.update(read_logs(module, module.params["logs"]))
     module.exit_json(changed=False, **result)
