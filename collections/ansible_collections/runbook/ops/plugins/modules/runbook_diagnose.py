@@ -91,9 +91,9 @@ options:
     suboptions:
       url: {type: str, required: true, description: The URL to poll.}
       status: {type: int, default: 200, description: The HTTP status that means healthy.}
-      timeout: {type: float, default: 1, description: Seconds to keep polling, real time on the host.}
+      timeout: {type: float, default: 1, description: 'Seconds to keep polling, real time on the host.'}
       interval: {type: float, default: 0.5, description: Seconds between the start of two requests.}
-      request_timeout: {type: float, default: 5, description: Seconds one request may take (cut short by the deadline).}
+      request_timeout: {type: float, default: 5, description: 'Seconds one request may take (cut short by the deadline).'}
       validate_certs: {type: bool, default: true, description: Validate the TLS certificate of an https URL.}
   lock_dir:
     type: path
