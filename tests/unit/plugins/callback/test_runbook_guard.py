@@ -152,7 +152,9 @@ def test_refused_from_another_directory(playbook: str, inventory: str, marker: P
 
 
 def test_refused_when_imported_from_another_directory(inventory: str, marker: Path, tmp_path: Path) -> None:
-    """As molecule's converge does: a playbook elsewhere, its own ansible.cfg, importing ours."""
+    """As molecule's converge does: a playbook elsewhere, its own ansible.cfg, importing ours (with the
+    project's roles and collection on their paths, as molecule's provisioner sets them: the playbooks import
+    roles statically, so their modules resolve when the playbook is parsed)."""
     scenario = tmp_path / "molecule" / "rollback"
     scenario.mkdir(parents=True)
     (scenario / "ansible.cfg").write_text("[defaults]\nforks = 50\nretry_files_enabled = False\n"
@@ -161,7 +163,8 @@ def test_refused_when_imported_from_another_directory(inventory: str, marker: Pa
     converge.write_text("---\n- name: Roll back\n  ansible.builtin.import_playbook: "
                         f"{ROOT / 'playbooks' / 'rollback.yml'}\n")
     value = PAYLOADS["expression"].format(marker=marker)
-    env = ansible_env(ANSIBLE_CONFIG=str(scenario / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"))
+    env = ansible_env(ANSIBLE_CONFIG=str(scenario / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
+                      ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
     result = run("-i", inventory, str(converge), "-e", f"commit={value}", cwd=scenario, env=env)
     assert_refused(result, "commit", marker)
 
