@@ -78,7 +78,8 @@ def test_each_refusal_is_one_line_naming_the_value_and_what_is_accepted() -> Non
 def test_the_probe_does_not_take_a_lock_it_cannot_write(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
-    assert lock.take_for_probe(str(blocked / "state"), 0, {"token": "abcd1234"}) is None
+    seen_free = {"read": True, "held": False, "seq": 0, "taken": False}
+    assert lock.take_for_probe(str(blocked / "state"), seen_free, {"token": "abcd1234"}) == seen_free
 
 
 def test_a_probe_sees_the_lock_held_when_it_was_held_or_changed_while_it_read(tmp_path: Path) -> None:

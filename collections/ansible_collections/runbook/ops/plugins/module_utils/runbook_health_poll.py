@@ -30,6 +30,18 @@ def get_status(url: str, timeout: float, validate_certs: bool) -> tuple[int, str
         return -1, str(getattr(exc, "reason", exc)) or exc.__class__.__name__
 
 
+def poll_options(timeout: float) -> dict:
+    """The argument spec of poll()'s params (a fresh dict each call), with the poll's default deadline."""
+    return dict(
+        url=dict(type="str", required=True),
+        status=dict(type="int", default=200),
+        timeout=dict(type="float", default=timeout),
+        interval=dict(type="float", default=0.5),
+        request_timeout=dict(type="float", default=5.0),
+        validate_certs=dict(type="bool", default=True),
+    )
+
+
 def poll(params: dict) -> dict:
     """params: url, status, timeout, interval, request_timeout, validate_certs (runbook_health's options).
     The last request is cut short so the poll ends by the deadline."""
@@ -50,4 +62,4 @@ def poll(params: dict) -> dict:
         if pause > 0:
             time.sleep(pause)
     return dict(status=status, healthy=status == params["status"], attempts=attempts,
-                elapsed=round(time.monotonic() - start, 2), first_status=first, msg=why, ended=time.monotonic())
+                elapsed=round(time.monotonic() - start, 2), first_status=first, msg=why)

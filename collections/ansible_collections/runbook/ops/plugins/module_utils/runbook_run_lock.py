@@ -274,13 +274,17 @@ def probe_lock(state_dir: str, before: tuple[bool, int] | None) -> dict:
     return {"read": True, "held": before[0] or after != before, "seq": after[1], "taken": False}
 
 
-def take_for_probe(state_dir: str, seen_seq: int, spec: dict) -> dict | None:
-    """The run lock, taken in a probe's round trip when nobody took it since the probe read it
-    (spec: token, owner, scenario, idle, env_name as runbook_lock's); None otherwise, also when
-    it cannot be written here (runbook_lock's own step then says why)."""
+def take_for_probe(state_dir: str, lock: dict, spec: dict) -> dict:
+    """The probe's lock (probe_lock()) after trying to take it in the probe's round trip: taken (with
+    the token and holder) only when the probe read it free and nobody took it since (spec: token, owner,
+    scenario, idle, env_name as runbook_lock's); unchanged otherwise, also when it cannot be written
+    here (runbook_lock's own step then says why)."""
+    if not lock["read"] or lock["held"]:
+        return lock
     token = spec.get("token") or new_token()
     try:
-        return take_if_untouched(state_dir, seen_seq, token, spec.get("owner", ""), spec.get("scenario", ""),
-                                 spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))
+        taken = take_if_untouched(state_dir, lock["seq"], token, spec.get("owner", ""), spec.get("scenario", ""),
+                                  spec.get("env_name") or "RUNBOOK_RUN_TOKEN", int(spec.get("idle", 300)))
     except OSError:
-        return None
+        taken = None
+    return dict(lock, taken=True, **taken) if taken else lock

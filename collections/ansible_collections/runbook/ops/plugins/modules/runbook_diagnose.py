@@ -183,7 +183,7 @@ from ansible_collections.runbook.ops.plugins.module_utils.runbook_command import
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_docker_output import parse_compose_ps, parse_inspect
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_endpoints import (
     read_certificate_file, read_health, read_served_certificate)
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll, poll_options
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_host_guide import (
     last_release, read_backup, read_docker_disk, read_failed_units, read_lock, read_ufw)
 from ansible_collections.runbook.ops.plugins.module_utils.runbook_ledger import last_env_write, read_ledger
@@ -482,6 +482,12 @@ def diagnose(p, pool=None):
     return found
 
 
+def poll_and_end(params):
+    """The health poll and when it ended (monotonic clock), for its ended_ago."""
+    result = poll(params)
+    return result, time.monotonic()
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -520,14 +526,7 @@ def main():
             payment_words=dict(type="str", default="stripe|payment"),
             payment_error_pattern=dict(type="str", default="error|fail|declin|exception|fatal|refused|invalid|timeout"),
             payment_window=dict(type="int", default=30),
-            health_poll=dict(type="dict", options=dict(
-                url=dict(type="str", required=True),
-                status=dict(type="int", default=200),
-                timeout=dict(type="float", default=1.0),
-                interval=dict(type="float", default=0.5),
-                request_timeout=dict(type="float", default=5.0),
-                validate_certs=dict(type="bool", default=True),
-            )),
+            health_poll=dict(type="dict", options=poll_options(1.0)),
             lock_dir=dict(type="path", default=""),
             take_lock=dict(type="dict", default={}),
         ),
@@ -545,21 +544,19 @@ def main():
     lock_before = lock_state(lock_dir) if lock_dir else None
     health = module.params["health_poll"]
     with ThreadPoolExecutor(max_workers=1) as side:
-        polled = side.submit(poll, health) if health else None
+        polled = side.submit(poll_and_end, health) if health else None
         with ThreadPoolExecutor(max_workers=5) as pool:
             found = diagnose(module.params, pool)
         if polled:
-            found["health_poll"] = polled.result()
+            found["health_poll"], poll_ended = polled.result()
+    if lock_dir:
+        found["lock"] = probe_lock(lock_dir, lock_before)
+        if module.params["take_lock"] and not module.check_mode:
+            found["lock"] = take_for_probe(lock_dir, found["lock"], module.params["take_lock"])
     if polled:
         # How long before the module's answer the poll ended (the rest of the reading,
         # the lock): the caller's "first seen down" counts back by it too.
-        found["health_poll"]["ended_ago"] = round(time.monotonic() - found["health_poll"].pop("ended"), 2)
-    if lock_dir:
-        found["lock"] = probe_lock(lock_dir, lock_before)
-        if module.params["take_lock"] and not module.check_mode and found["lock"]["read"] and not found["lock"]["held"]:
-            taken = take_for_probe(lock_dir, found["lock"]["seq"], module.params["take_lock"])
-            if taken:
-                found["lock"] = dict(found["lock"], taken=True, **taken)
+        found["health_poll"]["ended_ago"] = round(time.monotonic() - poll_ended, 2)
     # The lock is bookkeeping, not host state: taking it is no change (as runbook_lock).
     module.exit_json(changed=False, **found)
 

@@ -158,7 +158,7 @@ log_msg:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll
+from ansible_collections.runbook.ops.plugins.module_utils.runbook_health_poll import poll, poll_options
 
 
 def read_logs(module: AnsibleModule, logs: dict) -> dict:
@@ -179,12 +179,7 @@ def read_logs(module: AnsibleModule, logs: dict) -> dict:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            status=dict(type="int", default=200),
-            timeout=dict(type="float", default=60.0),
-            interval=dict(type="float", default=0.5),
-            request_timeout=dict(type="float", default=5.0),
-            validate_certs=dict(type="bool", default=True),
+            poll_options(60.0),
             logs=dict(type="dict", options=dict(
                 project_dir=dict(type="path", required=True),
                 service=dict(type="str", required=True),
@@ -195,7 +190,6 @@ def main() -> None:
         supports_check_mode=True,
     )
     result = poll(module.params)
-    del result["ended"]
     if module.params["logs"]:
         result.update(read_logs(module, module.params["logs"]))
     module.exit_json(changed=False, **result)

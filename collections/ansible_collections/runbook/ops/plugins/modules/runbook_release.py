@@ -227,12 +227,8 @@ def take_and_move(module, found):
     """probe_and_take: the run lock and the move, in the probe's round trip, when there is work to do."""
     p = module.params
     work = not found["at_target"]
-    lock = found["lock"]
-    if work and p["take_lock"] and lock["read"] and not lock["held"]:
-        taken = take_for_probe(p["lock_dir"], lock["seq"], p["take_lock"])
-        if taken:
-            found["lock"] = dict(lock, **taken)
-            found["lock"]["taken"] = True
+    if work and p["take_lock"]:
+        found["lock"] = take_for_probe(p["lock_dir"], found["lock"], p["take_lock"])
     if p["move"] and work and not found["needs_fetch"] and (found["lock"]["taken"] or not p["take_lock"]) \
             and (not p["snapshot"] or snapshot_fits(found["state_free_bytes"], found["compose_bytes"])):
         try:
