@@ -33,6 +33,22 @@ def healthy(container: str) -> bool:
 STATE_DIR = "/var/lib/runbook"  # the fixture's runbook_state_dir (the contract's default)
 
 
+
+def failing_before(name: str, marker: str, dest: Path) -> Path:
+    """A copy of playbooks/<name> with one failing task inserted before the task named `marker`
+    (at its indentation): a failure at that exact step of the real playbook. The copy lives in
+    `dest`; run it from ROOT so the repository's ansible.cfg finds the roles and collections."""
+    lines = (ROOT / "playbooks" / name).read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip() == f"- name: {marker}")
+    pad = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    task = [f"{pad}- name: Fail here (a failure injected by the test)\n",
+            f"{pad}  ansible.builtin.fail:\n",
+            f"{pad}    msg: injected failure before {marker}\n",
+            f"{pad}  tags: [always]\n\n"]
+    copy = dest / name
+    copy.write_text("".join(lines[:at] + task + lines[at:]))
+    return copy
+
 @contextmanager
 def state_dir_kept(container: str, state_dir: str = STATE_DIR) -> Iterator[None]:
     """Put the host's runbook state folder back as it was after the block: the run lock's files, the

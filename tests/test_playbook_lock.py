@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostutil import interrupt_playbook
+from hostutil import failing_before, interrupt_playbook
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
@@ -147,6 +147,21 @@ def test_the_diagnosis_takes_a_free_lock_and_a_run_that_waited_reads_the_host_ag
     assert text.count("TASK [diagnose : Read the services, containers, disk, memory") == 2
     assert health() == "200"
     assert lock_owner() is None
+
+
+def test_a_run_that_fails_right_after_the_diagnosis_took_the_lock_gives_it_back(api_stopped, tmp_path):
+    """The diagnosis took the free lock, then the run failed before the lock role held it (a
+    failing task inserted there in a copy of the real playbook): the lock is given back at
+    once, not left to go stale (minutes), and nothing was fixed."""
+    copy = failing_before("outage.yml", "Hold the run lock the diagnosis took", tmp_path)
+    result = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(copy), "-e", "runbook_lock_stale_after=600"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    assert result.returncode != 0
+    assert "injected failure before Hold the run lock the diagnosis took" in result.stdout, result.stdout[-3000:]
+    assert "ok:" in task_section(result.stdout, "Hold the run lock the diagnosis took, when the run failed before it was handed over")
+    assert "ok:" in task_section(result.stdout, "runbook_lock : Give the run lock back")  # not skipped
+    assert on_host("test", "-e", LOCK).returncode != 0  # given back
+    assert health() != "200"  # nothing fixed
 
 
 @pytest.mark.parametrize("owner_file", [True, False], ids=["owner-file", "no-owner-file"])

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hostutil import interrupt_playbook
+from hostutil import failing_before, interrupt_playbook
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("RUNBOOK_TEST_HOST", "")
@@ -321,3 +321,23 @@ def test_the_probe_takes_the_lock_and_moves_only_when_nobody_holds_it(on_v4):
     assert result.returncode == 0, result.out[-3000:]
     assert "Took over a stale lock" in result.out and health() == ("200", "v4")
     assert probes(result.out) == 2
+
+
+
+@pytest.mark.parametrize("name", ["rollback.yml", "deploy.yml"])
+def test_a_run_that_fails_right_after_the_probe_took_the_lock_gives_it_back(on_v4, tmp_path, name):
+    """The probe took the lock (and moved the tree), then the run failed at the next step (a
+    failing task inserted there in a copy of the real playbook): the lock is given back at once,
+    not left to go stale (minutes with the default timings), and what runs is untouched."""
+    copy = failing_before(name, "Take the run lock", tmp_path)
+    target = sha("v3") if name == "rollback.yml" else "v3"  # deploy: a tag on origin
+    seq = int(lock_seq())
+    result = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(copy), *SHORT_LOCK, "-e", "runbook_lock_stale_after=600",
+                             "-e", f"{'commit' if name == 'rollback.yml' else 'ref'}={target}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "injected failure before Take the run lock" in out, out[-3000:]
+    assert int(lock_seq()) == seq + 1  # the probe took the lock
+    assert lock_state() == "free"  # and the run gave it back
+    assert health() == ("200", "v4") and running_labels() == {on_v4}
