@@ -328,7 +328,8 @@ def test_the_probe_takes_the_lock_and_moves_only_when_nobody_holds_it(on_v4):
 def test_a_run_that_fails_right_after_the_probe_took_the_lock_gives_it_back(on_v4, tmp_path, name):
     """The probe took the lock (and moved the tree), then the run failed at the next step (a
     failing task inserted there in a copy of the real playbook): the lock is given back at once,
-    not left to go stale (minutes with the default timings), and what runs is untouched."""
+    not left to go stale (minutes with the default timings), what runs is untouched, and a
+    rerun (the tree already on the target, the old release running) rolls the host there."""
     copy = failing_before(name, "Take the run lock", tmp_path)
     target = sha("v3") if name == "rollback.yml" else "v3"  # deploy: a tag on origin
     seq = int(lock_seq())
@@ -341,3 +342,8 @@ def test_a_run_that_fails_right_after_the_probe_took_the_lock_gives_it_back(on_v
     assert int(lock_seq()) == seq + 1  # the probe took the lock
     assert lock_state() == "free"  # and the run gave it back
     assert health() == ("200", "v4") and running_labels() == {on_v4}
+    # The tree was moved to the target, the old release still runs: a rerun judges by what runs.
+    result = run(name, "-e", f"{'commit' if name == 'rollback.yml' else 'ref'}={target}")
+    assert result.returncode == 0, result.out[-3000:]
+    assert health() == ("200", "v3") and running_labels() == {sha("v3")}
+    assert lock_state() == "free"
