@@ -33,7 +33,6 @@ def healthy(container: str) -> bool:
 STATE_DIR = "/var/lib/runbook"  # the fixture's runbook_state_dir (the contract's default)
 
 
-
 def failing_before(name: str, marker: str, dest: Path) -> Path:
     """A copy of playbooks/<name> with one failing task inserted before the task named `marker`
     (at its indentation): a failure at that exact step of the real playbook. The copy lives in
@@ -48,6 +47,7 @@ def failing_before(name: str, marker: str, dest: Path) -> Path:
     copy = dest / name
     copy.write_text("".join(lines[:at] + task + lines[at:]))
     return copy
+
 
 @contextmanager
 def state_dir_kept(container: str, state_dir: str = STATE_DIR) -> Iterator[None]:

@@ -56,11 +56,12 @@ def lock_owner() -> dict | None:
     return json.loads(out.stdout) if out.returncode == 0 else None
 
 
-def playbook(name: str, *extra: str, tz: str = "UTC") -> list[str]:
-    return ["ansible-playbook", "-i", INVENTORY, f"playbooks/{name}", *extra]
+def playbook(name: str | Path, *extra: str, tz: str = "UTC") -> list[str]:
+    """name: a playbook of playbooks/, or the path of a copy elsewhere."""
+    return ["ansible-playbook", "-i", INVENTORY, str(Path("playbooks") / name), *extra]
 
 
-def run(name: str, *extra: str, tz: str = "UTC", timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def run(name: str | Path, *extra: str, tz: str = "UTC", timeout: int = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(playbook(name, *extra), cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, TZ=tz, ANSIBLE_NOCOLOR="1"))
 
@@ -154,8 +155,7 @@ def test_a_run_that_fails_right_after_the_diagnosis_took_the_lock_gives_it_back(
     failing task inserted there in a copy of the real playbook): the lock is given back at
     once, not left to go stale (minutes), and nothing was fixed."""
     copy = failing_before("outage.yml", "Hold the run lock the diagnosis took", tmp_path)
-    result = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(copy), "-e", "runbook_lock_stale_after=600"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    result = run(copy, "-e", "runbook_lock_stale_after=600")
     assert result.returncode != 0
     assert "injected failure before Hold the run lock the diagnosis took" in result.stdout, result.stdout[-3000:]
     assert "ok:" in task_section(result.stdout, "Hold the run lock the diagnosis took, when the run failed before it was handed over")

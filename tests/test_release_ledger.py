@@ -73,11 +73,12 @@ def last_entry() -> tuple[str, str]:
     return (entries[-1].get("commit", ""), entries[-1].get("rolled_back_from", "")) if entries else ("", "")
 
 
-def playbook(name: str, *extra: str) -> list[str]:
-    return ["ansible-playbook", "-i", INVENTORY, f"playbooks/{name}", *SHORT_LOCK, *extra]
+def playbook(name: str | Path, *extra: str) -> list[str]:
+    """name: a playbook of playbooks/, or the path of a copy elsewhere."""
+    return ["ansible-playbook", "-i", INVENTORY, str(Path("playbooks") / name), *SHORT_LOCK, *extra]
 
 
-def run(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def run(name: str | Path, *extra: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(playbook(name, *extra), cwd=ROOT, capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     result.out = result.stdout + result.stderr  # type: ignore[attr-defined]
@@ -323,7 +324,6 @@ def test_the_probe_takes_the_lock_and_moves_only_when_nobody_holds_it(on_v4):
     assert probes(result.out) == 2
 
 
-
 @pytest.mark.parametrize("name", ["rollback.yml", "deploy.yml"])
 def test_a_run_that_fails_right_after_the_probe_took_the_lock_gives_it_back(on_v4, tmp_path, name):
     """The probe took the lock (and moved the tree), then the run failed at the next step (a
@@ -331,19 +331,16 @@ def test_a_run_that_fails_right_after_the_probe_took_the_lock_gives_it_back(on_v
     not left to go stale (minutes with the default timings), what runs is untouched, and a
     rerun (the tree already on the target, the old release running) rolls the host there."""
     copy = failing_before(name, "Take the run lock", tmp_path)
-    target = sha("v3") if name == "rollback.yml" else "v3"  # deploy: a tag on origin
+    target = f"commit={sha('v3')}" if name == "rollback.yml" else "ref=v3"  # deploy: a tag on origin
     seq = int(lock_seq())
-    result = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(copy), *SHORT_LOCK, "-e", "runbook_lock_stale_after=600",
-                             "-e", f"{'commit' if name == 'rollback.yml' else 'ref'}={target}"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
-    out = result.stdout + result.stderr
+    result = run(copy, "-e", "runbook_lock_stale_after=600", "-e", target)
     assert result.returncode != 0
-    assert "injected failure before Take the run lock" in out, out[-3000:]
+    assert "injected failure before Take the run lock" in result.out, result.out[-3000:]
     assert int(lock_seq()) == seq + 1  # the probe took the lock
     assert lock_state() == "free"  # and the run gave it back
     assert health() == ("200", "v4") and running_labels() == {on_v4}
     # The tree was moved to the target, the old release still runs: a rerun judges by what runs.
-    result = run(name, "-e", f"{'commit' if name == 'rollback.yml' else 'ref'}={target}")
+    result = run(name, "-e", target)
     assert result.returncode == 0, result.out[-3000:]
     assert health() == ("200", "v3") and running_labels() == {sha("v3")}
     assert lock_state() == "free"
